@@ -1,0 +1,1 @@
+"""Evaluation: metrics (numpy only) and NLI dev-set evaluation."""
