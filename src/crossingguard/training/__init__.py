@@ -1,0 +1,1 @@
+"""Training: distillation losses, teacher logits, export and model cards (needs the `train` extra)."""
