@@ -1,0 +1,49 @@
+"""CrossingGuard: zero-shot guardrails with NLI cross-encoders.
+
+Kept light on purpose: names are imported on first use, so ``import crossingguard`` pulls in
+neither torch nor ONNX Runtime.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "load_scorer": "crossingguard.inference.scorer",
+    "Scorer": "crossingguard.inference.scorer",
+    "Guard": "crossingguard.guard",
+    "Condition": "crossingguard.guard",
+    "Verdict": "crossingguard.guard",
+    "ConditionResult": "crossingguard.guard",
+    "LABELS": "crossingguard.labels",
+    "label_to_id": "crossingguard.labels",
+    "CrossingGuardError": "crossingguard.errors",
+    "ModelError": "crossingguard.errors",
+    "InputError": "crossingguard.errors",
+    "ConfigError": "crossingguard.errors",
+    "DataError": "crossingguard.errors",
+}
+
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:
+    from crossingguard.errors import (
+        ConfigError,
+        CrossingGuardError,
+        DataError,
+        InputError,
+        ModelError,
+    )
+    from crossingguard.guard import Condition, ConditionResult, Guard, Verdict
+    from crossingguard.inference.scorer import Scorer, load_scorer
+    from crossingguard.labels import LABELS, label_to_id
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'crossingguard' has no attribute {name!r}")
+    return getattr(import_module(module), name)

@@ -1,0 +1,238 @@
+"""The scoring engine: pairs in, entailment/neutral/contradiction probabilities out.
+
+Work is split preprocess -> forward -> postprocess: ``PairEncoder`` tokenizes and windows, a
+``Backend`` (ONNX Runtime or torch) returns raw logits in the model's label order, and the scorer
+maps them to the card's order (0 entailment, 1 neutral, 2 contradiction) and merges windows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from crossingguard.errors import InputError, ModelError
+from crossingguard.inference.backends import Backend, BackendName
+from crossingguard.inference.encoding import PairEncoder, Row, load_tokenizer, pad_token_id
+from crossingguard.inference.loading import (
+    model_max_length,
+    pick_onnx_file,
+    read_config,
+    resolve_model,
+)
+from crossingguard.labels import CONTRADICTION, ENTAILMENT, NEUTRAL, projection_from_id2label
+
+Pair = tuple[str, str]
+MIN_WINDOW = 16  # smallest max_length we accept: room for specials, a condition and some premise
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def aggregate_windows(probs: np.ndarray) -> np.ndarray:
+    """Merge the (windows, 3) E/N/C probabilities of one long premise into one row.
+
+    A condition holds of the prompt if any part of it establishes the condition, and is
+    contradicted only if every part contradicts it. So entailment is the max over windows,
+    contradiction the min, and neutral takes the rest. Since max E + min C <= E_w + C_w <= 1 for
+    the window w with the highest entailment, the result is always a valid distribution.
+    """
+    e = probs[:, ENTAILMENT].max()
+    c = probs[:, CONTRADICTION].min()
+    out = np.empty(3, dtype=probs.dtype)
+    out[ENTAILMENT], out[CONTRADICTION] = e, c
+    out[NEUTRAL] = max(0.0, 1.0 - e - c)
+    return out
+
+
+def validate_pairs(pairs: Sequence[Any]) -> list[Pair]:
+    """Check pairs are (non-empty premise, non-empty hypothesis) strings; name the bad one."""
+    if isinstance(pairs, (str, bytes)):
+        raise InputError("pairs must be a list of (premise, hypothesis) tuples, got a string")
+    checked: list[Pair] = []
+    for i, pair in enumerate(pairs):
+        if isinstance(pair, (str, bytes)) or not isinstance(pair, Sequence) or len(pair) != 2:
+            raise InputError(f"pairs -> {i}: expected a (premise, hypothesis) pair, got {pair!r:.80}")
+        for part, value in zip(("premise", "hypothesis"), pair):
+            if not isinstance(value, str) or not value.strip():
+                raise InputError(
+                    f"pairs -> {i} -> {part}: must be a non-empty string, got {value!r:.80}"
+                )
+        checked.append((pair[0], pair[1]))
+    return checked
+
+
+class Scorer:
+    """Scores (premise, hypothesis) pairs with one NLI model; build it with :func:`load_scorer`."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        encoder: PairEncoder,
+        *,
+        projection: np.ndarray,
+        model_dir: Path,
+        name: str,
+    ) -> None:
+        self._backend = backend
+        self.encoder = encoder
+        self.projection = projection
+        self.model_dir = model_dir
+        self.name = name
+
+    @property
+    def backend(self) -> str:
+        """``"onnx"`` or ``"torch"``."""
+        return self._backend.name
+
+    @property
+    def max_length(self) -> int:
+        return self.encoder.max_length
+
+    def predict(
+        self, pairs: Sequence[Pair], *, batch_size: int = 64, show_progress: bool = False
+    ) -> np.ndarray:
+        """Return (n, 3) float32 probabilities, columns entailment, neutral, contradiction.
+
+        Pairs are batched by length; long premises are scored in overlapping windows and merged
+        with :func:`aggregate_windows`. Output order follows input order.
+        """
+        checked = validate_pairs(pairs)
+        if batch_size < 1:
+            raise InputError(f"batch_size: must be >= 1, got {batch_size}")
+        if not checked:
+            return np.zeros((0, 3), dtype=np.float32)
+        rows = self.encoder.rows(checked)
+        row_probs = self._forward(rows, batch_size, show_progress) @ self.projection
+        return self._merge(rows, row_probs, len(checked))
+
+    def predict_logits(self, pairs: Sequence[Pair], *, batch_size: int = 64) -> np.ndarray:
+        """Natural-log probabilities in E/N/C order: ``softmax(predict_logits(x)) == predict(x)``.
+
+        For a 3-class model and a premise that fits one window these equal the model's logits up
+        to a per-row constant. Zero probabilities (neutral of 2-class models) are clipped at 1e-12.
+        """
+        return np.log(np.clip(self.predict(pairs, batch_size=batch_size), 1e-12, None))
+
+    def windows(self, premise: str, hypothesis: str) -> list[str]:
+        """The premise pieces that would be scored for this pair (one unless it is too long)."""
+        return self.encoder.premise_windows(premise, hypothesis)
+
+    def _forward(self, rows: list[Row], batch_size: int, show_progress: bool) -> np.ndarray:
+        out: np.ndarray | None = None
+        progress = _progress(len(rows)) if show_progress else None
+        try:
+            for idx, ids, mask, types in self.encoder.batches(rows, batch_size):
+                probs = softmax(self._backend.forward(ids, mask, types).astype(np.float32))
+                if out is None:
+                    out = np.empty((len(rows), probs.shape[1]), dtype=np.float32)
+                if probs.shape[1] != self.projection.shape[0]:
+                    raise ModelError(
+                        f"model returned {probs.shape[1]} logits but config.json id2label has "
+                        f"{self.projection.shape[0]} labels"
+                    )
+                out[idx] = probs
+                if progress is not None:
+                    progress[0].advance(progress[1], len(idx))
+        finally:
+            if progress is not None:
+                progress[0].stop()
+        assert out is not None  # rows is non-empty here
+        return out
+
+    @staticmethod
+    def _merge(rows: list[Row], row_probs: np.ndarray, n: int) -> np.ndarray:
+        owners = np.fromiter((r.pair for r in rows), dtype=np.int64, count=len(rows))
+        counts = np.bincount(owners, minlength=n)
+        result = np.empty((n, 3), dtype=np.float32)
+        single = counts[owners] == 1
+        result[owners[single]] = row_probs[single]
+        for pair in np.flatnonzero(counts > 1):
+            result[pair] = aggregate_windows(row_probs[owners == pair])
+        return result
+
+
+def _progress(total: int) -> tuple[Any, Any]:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    progress = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=False,
+    )
+    task = progress.add_task("scoring", total=total)
+    progress.start()
+    return progress, task
+
+
+def load_scorer(
+    name_or_path: str | Path | None = None,
+    *,
+    backend: BackendName = "auto",
+    threads: int | None = None,
+    max_length: int | None = None,
+    onnx_file: str | Path | None = None,
+    device: str | None = None,
+) -> Scorer:
+    """Load a model by built-in name, directory or hub id (``None``: the default built-in model).
+
+    ``backend="auto"`` uses ONNX Runtime when the model has ``onnx/model*.onnx`` (int8 preferred)
+    and onnxruntime imports, else torch via sentence-transformers. ``threads`` sets the CPU
+    threads; ``max_length`` lowers the token window (long premises are windowed, never cut).
+    ``onnx_file`` picks a specific export; ``device`` is passed to the torch backend.
+    """
+    if backend not in ("auto", "onnx", "torch"):
+        raise InputError(f"backend: must be auto, onnx or torch, got {backend!r}")
+    if threads is not None and threads < 1:
+        raise InputError(f"threads: must be >= 1, got {threads}")
+    resolved = resolve_model(name_or_path)
+    model_dir = resolved.path
+    config = read_config(model_dir)
+    projection = projection_from_id2label(config.get("id2label"))
+    limit = model_max_length(model_dir, config)
+    if max_length is not None:
+        if max_length < MIN_WINDOW:
+            raise InputError(f"max_length: must be >= {MIN_WINDOW}, got {max_length}")
+        limit = min(limit, max_length)
+
+    tokenizer = load_tokenizer(model_dir)
+    encoder = PairEncoder(tokenizer, max_length=limit, pad_id=pad_token_id(model_dir, tokenizer, config))
+
+    onnx_path = Path(onnx_file) if onnx_file is not None else pick_onnx_file(model_dir)
+    if onnx_path is not None and not onnx_path.is_absolute() and not onnx_path.exists():
+        onnx_path = model_dir / onnx_path
+    chosen = backend
+    if backend == "auto":
+        chosen = "onnx" if onnx_path is not None and _onnxruntime_available() else "torch"
+    if chosen == "onnx":
+        if onnx_path is None or not onnx_path.is_file():
+            raise ModelError(
+                f"no ONNX export in {model_dir} (expected onnx/model.onnx); export one or use "
+                "--backend torch"
+            )
+        from crossingguard.inference.onnx_backend import OnnxBackend
+
+        engine: Backend = OnnxBackend(onnx_path, threads=threads)
+    else:
+        from crossingguard.inference.torch_backend import TorchBackend
+
+        engine = TorchBackend(model_dir, threads=threads, device=device)
+    return Scorer(engine, encoder, projection=projection, model_dir=model_dir, name=resolved.name)
+
+
+
+def _onnxruntime_available() -> bool:
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return True

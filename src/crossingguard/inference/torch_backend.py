@@ -1,0 +1,50 @@
+"""Torch backend through sentence-transformers ``CrossEncoder``; imported only when asked for."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from crossingguard.errors import ModelError
+
+
+class TorchBackend:
+    """Any Hugging Face NLI sequence classifier, loaded with ``CrossEncoder(path)``."""
+
+    name = "torch"
+
+    def __init__(self, model_dir: Path, *, threads: int | None = None, device: str | None = None):
+        try:
+            import torch
+            from sentence_transformers import CrossEncoder
+        except ImportError as exc:
+            raise ModelError(
+                "the torch backend needs the train extra: pip install 'crossingguard[train]' "
+                "(or use --backend onnx with a model that has onnx/model.onnx)"
+            ) from exc
+        if threads is not None:
+            torch.set_num_threads(threads)  # process-wide: torch has no per-model thread pool
+        self._torch = torch
+        try:
+            encoder = CrossEncoder(str(model_dir), device=device)
+        except Exception as exc:
+            raise ModelError(f"sentence-transformers cannot load {model_dir}: {exc}") from exc
+        self._model = encoder.model.eval()
+        self.device = self._model.device
+        names = getattr(encoder.tokenizer, "model_input_names", ["token_type_ids"])
+        self.uses_token_type_ids = "token_type_ids" in names
+
+    def forward(
+        self, input_ids: np.ndarray, attention_mask: np.ndarray, token_type_ids: np.ndarray
+    ) -> np.ndarray:
+        torch = self._torch
+        feed = {
+            "input_ids": torch.from_numpy(input_ids).to(self.device),
+            "attention_mask": torch.from_numpy(attention_mask).to(self.device),
+        }
+        if self.uses_token_type_ids:
+            feed["token_type_ids"] = torch.from_numpy(token_type_ids).to(self.device)
+        with torch.inference_mode():
+            logits = self._model(**feed).logits
+        return logits.float().cpu().numpy()
