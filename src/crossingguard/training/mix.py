@@ -1,0 +1,91 @@
+"""The training mix: named sources with caps, the contamination filter, a seeded shuffle."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from crossingguard.data.nli import contamination_keys, load_nli
+from crossingguard.errors import DataError
+from crossingguard.training.config import DataConfig
+
+
+@dataclass
+class TrainingMix:
+    premises: list[str]
+    hypotheses: list[str]
+    labels: np.ndarray
+    sources: list[str]
+    report: dict[str, dict] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.premises)
+
+
+def build_mix(config: DataConfig, *, seed: int, console: Console | None = None) -> TrainingMix:
+    """Read each source, drop pairs found in the eval sets, cap, and shuffle deterministically."""
+    missing_eval = []
+    usable_eval = []
+    for name in config.eval_sets:
+        try:
+            load_nli(name, limit=1)
+            usable_eval.append(name)
+        except DataError as exc:
+            missing_eval.append(f"{name} ({exc})")
+    if missing_eval:
+        raise DataError(
+            "contamination filter needs every eval set named in data.eval_sets; unreadable: "
+            + "; ".join(missing_eval)
+        )
+    excluded = contamination_keys(usable_eval)
+    rng = random.Random(seed)
+    rows: list[tuple[str, str, int, str]] = []
+    report: dict[str, dict] = {}
+    seen: set[tuple[str, str]] = set()
+    for entry in config.train:
+        data = load_nli(entry.source, exclude=excluded)
+        order = list(range(len(data)))
+        rng.shuffle(order)
+        cap = entry.cap or config.cap
+        taken = 0
+        cross_duplicates = 0
+        for index in order:
+            if cap is not None and taken >= cap:
+                break
+            key = (data.premises[index].lower(), data.hypotheses[index].lower())
+            if key in seen:  # the same pair from two sources (e.g. MNLI samples and TaxiNLI)
+                cross_duplicates += 1
+                continue
+            seen.add(key)
+            rows.append((data.premises[index], data.hypotheses[index], int(data.labels[index]), entry.source))
+            taken += 1
+        report[entry.source] = {**data.report.as_dict(), "cross_source_duplicates": cross_duplicates, "used": taken}
+    rng.shuffle(rows)
+    if config.total_cap is not None:
+        rows = rows[: config.total_cap]
+    if not rows:
+        raise DataError("the training mix is empty: check data.train sources and caps")
+    mix = TrainingMix(
+        [r[0] for r in rows], [r[1] for r in rows], np.asarray([r[2] for r in rows]), [r[3] for r in rows], report
+    )
+    if console is not None:
+        print_mix_report(mix, console)
+    return mix
+
+
+def print_mix_report(mix: TrainingMix, console: Console) -> None:
+    table = Table(title=f"training mix: {len(mix)} pairs")
+    for column in ("source", "read", "unlabeled", "dup", "conflicting", "contaminated", "malformed", "used"):
+        table.add_column(column, justify="right" if column != "source" else "left")
+    for name, r in mix.report.items():
+        table.add_row(
+            name, str(r["rows"]), str(r["unlabeled"]), str(r["duplicates"] + r["cross_source_duplicates"]),
+            str(r["conflicting"]), str(r["contaminated"]), str(r["malformed"]), str(r["used"]),
+        )
+    console.print(table)
+    counts = np.bincount(mix.labels, minlength=3)
+    console.print(f"labels E/N/C: {counts[0]} / {counts[1]} / {counts[2]}")
