@@ -1,0 +1,1 @@
+"""Command line interface; ``crossingguard.cli.app:app`` is the Typer app."""

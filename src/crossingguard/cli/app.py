@@ -1,0 +1,23 @@
+"""The ``crossingguard`` Typer app. Command modules register themselves on ``app``."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="crossingguard",
+    help="Zero-shot guardrails with NLI cross-encoders: check prompts against plain-text conditions.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+# --- Command modules: each registers its commands on `app` when imported. --------------------
+# Add your own below with a line like `from crossingguard.cli import train_commands  # noqa`.
+from crossingguard.cli import check, classify, models  # noqa: E402,F401

@@ -1,0 +1,134 @@
+"""``crossingguard check``: score prompts against conditions and print the verdict."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+
+from crossingguard.cli.app import app
+from crossingguard.cli.errors import handle_errors
+from crossingguard.cli.options import BackendOpt, BackendChoice, MaxLengthOpt, ModelOpt, ThreadsOpt
+from crossingguard.errors import InputError
+from crossingguard.guard import ConditionResult, Guard, Verdict
+from crossingguard.guard.types import DEFAULT_THRESHOLD
+
+
+def read_stdin_prompts() -> list[str]:
+    """One prompt per non-blank line of stdin."""
+    stream = getattr(sys.stdin, "buffer", None)
+    try:
+        data = stream.read().decode("utf-8") if stream is not None else sys.stdin.read()
+    except UnicodeDecodeError as exc:
+        raise InputError(f"stdin is not UTF-8 text (byte {exc.start}): pipe UTF-8 prompts") from exc
+    prompts = [line.strip() for line in data.splitlines() if line.strip()]
+    if not prompts:
+        raise InputError("no prompt given: pass PROMPT or pipe prompts on stdin, one per line")
+    return prompts
+
+
+def format_result(result: ConditionResult) -> str:
+    """The card's usage-example line, e.g. ``✓ ENTAILMENT: 99.9% (E: 99.9% N: 0.0%, C: 0.0%)``."""
+    line = (
+        f" ✓ {result.label.upper()}: {result.probability * 100:.1f}% "
+        f"(E: {result.entailment * 100:.1f}% N: {result.neutral * 100:.1f}%, "
+        f"C: {result.contradiction * 100:.1f}%)"
+    )
+    return line + ("  [FIRED]" if result.fired else "")
+
+
+def print_text(index: int, prompt: str, verdict: Verdict) -> None:
+    preview = prompt if len(prompt) <= 70 else prompt[:70] + "..."
+    typer.echo(f"\n{index}. {preview}")
+    for result in verdict.results:
+        typer.echo(f" → {result.condition}")
+        typer.echo(format_result(result))
+
+
+def verdict_json(index: int, verdict: Verdict) -> str:
+    conditions = [
+        {
+            "condition": r.condition,
+            "label": r.label,
+            "entailment": r.entailment,
+            "neutral": r.neutral,
+            "contradiction": r.contradiction,
+            "fired": r.fired,
+            "threshold": r.threshold,
+        }
+        for r in verdict.results
+    ]
+    return json.dumps(
+        {"index": index, "fired": verdict.fired, "model": verdict.model, "conditions": conditions},
+        ensure_ascii=False,
+    )
+
+
+@app.command()
+@handle_errors
+def check(
+    prompt: Annotated[
+        str | None,
+        typer.Argument(
+            help="The prompt to check (the NLI premise). Use - or omit it to read prompts from "
+            "stdin, one per line.",
+            show_default=False,
+        ),
+    ] = None,
+    condition: Annotated[
+        list[str],
+        typer.Option(
+            "--condition",
+            "-c",
+            help="A claim about the prompt (the NLI hypothesis), e.g. 'The prompt requests "
+            "instructions for making a weapon'. Repeat for several; each is scored on its own.",
+            show_default=False,
+        ),
+    ] = ...,  # type: ignore[assignment]
+    model: ModelOpt = None,
+    backend: BackendOpt = BackendChoice.auto,
+    threshold: Annotated[
+        float,
+        typer.Option(
+            "--threshold",
+            "-t",
+            min=0.0,
+            max=1.0,
+            help="A condition fires when its entailment probability is at least this.",
+        ),
+    ] = DEFAULT_THRESHOLD,
+    threads: ThreadsOpt = None,
+    max_length: MaxLengthOpt = None,
+    json_output: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print one JSON object per prompt: index, fired, model and per condition its "
+            "label, entailment, neutral, contradiction, fired and threshold.",
+        ),
+    ] = False,
+) -> None:
+    """Check prompts against conditions: per condition the label, its probability and E/N/C."""
+    if prompt is None or prompt == "-":
+        if prompt is None and sys.stdin.isatty():
+            raise InputError("no prompt given: pass PROMPT or pipe prompts on stdin, one per line")
+        prompts = read_stdin_prompts()
+    else:
+        if not prompt.strip():
+            raise InputError("PROMPT is empty: pass the text to check")
+        prompts = [prompt]
+    for i, text in enumerate(condition):
+        if not text.strip():
+            raise InputError(f"--condition number {i + 1} is empty: pass a claim about the prompt")
+
+    from crossingguard.inference.scorer import load_scorer
+
+    scorer = load_scorer(model, backend=backend.value, threads=threads, max_length=max_length)
+    guard = Guard(scorer, conditions=condition, threshold=threshold)
+    for i, (text, verdict) in enumerate(zip(prompts, guard.check_batch(prompts), strict=True), 1):
+        if json_output:
+            typer.echo(verdict_json(i, verdict))
+        else:
+            print_text(i, text, verdict)

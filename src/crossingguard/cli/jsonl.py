@@ -1,0 +1,69 @@
+"""Read pair files and write outputs atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from crossingguard.errors import InputError
+
+
+def read_pairs_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Rows of a JSONL file, each an object with non-empty string premise and hypothesis."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise InputError(f"input file not found: {path}") from exc
+    except IsADirectoryError as exc:
+        raise InputError(f"input is a directory, expected a JSONL file: {path}") from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path} is not UTF-8 text (bad byte at offset {exc.start}); save it as UTF-8 JSONL"
+        ) from exc
+    rows: list[dict[str, Any]] = []
+    for lineno, line in enumerate(text.lstrip("\ufeff").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                f"{path} line {lineno}: not valid JSON ({exc.msg}); expected JSONL, one object "
+                'per line like {"premise": "...", "hypothesis": "..."}'
+            ) from exc
+        if not isinstance(row, dict):
+            raise InputError(f"{path} line {lineno}: expected a JSON object, got {type(row).__name__}")
+        for key in ("premise", "hypothesis"):
+            value = row.get(key)
+            if not isinstance(value, str) or not value.strip():
+                raise InputError(
+                    f"{path} line {lineno} -> {key}: must be a non-empty string, got {value!r:.80}"
+                )
+        rows.append(row)
+    if not rows:
+        raise InputError(f"{path} has no rows; expected JSONL with premise and hypothesis")
+    return rows
+
+
+def write_jsonl_atomic(path: Path, rows: Iterable[dict[str, Any]]) -> None:
+    """Write JSONL to a temp file beside ``path`` and rename it over, so no half file appears."""
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise InputError(f"output folder does not exist: {parent}")
+    fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            for row in rows:
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
