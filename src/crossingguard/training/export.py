@@ -1,0 +1,262 @@
+"""Export a trained cross-encoder to ONNX (fp32 + dynamic int8) with parity and accuracy gates.
+
+Files land where sentence-transformers' ONNX backend looks for them:
+
+- ``MODEL_DIR/onnx/model.onnx``: fp32, loaded by ``CrossEncoder(path, backend="onnx")``;
+- ``MODEL_DIR/onnx/model_qint8_avx512_vnni.onnx``: dynamic int8 weights, loaded with
+  ``model_kwargs={"file_name": "onnx/model_qint8_avx512_vnni.onnx"}`` (the name sentence-transformers'
+  own ``export_dynamic_quantized_onnx_model(..., "avx512_vnni")`` writes).
+
+The int8 file is written to a temporary name and only moved into place when its macro-F1 on a dev
+set is within ``max_f1_drop`` of fp32; otherwise it is deleted and the report says why.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import warnings
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from crossingguard.errors import ModelError
+from crossingguard.training.label_order import model_to_project_index
+from crossingguard.training.raw_logits import LogitRunner, load_tokenizer, read_id2label, tokenize
+
+FP32_NAME = "model.onnx"
+INT8_NAME = "model_qint8_avx512_vnni.onnx"
+REPORT_NAME = "export_report.json"
+OPSET = 17
+PARITY_ATOL = 1e-3
+MAX_F1_DROP = 0.01  # one macro-F1 point
+
+# Used for the parity check when no dev set is given: varied lengths, including one truncated.
+SAMPLE_PAIRS: tuple[tuple[str, str], ...] = (
+    ("Tell me what happened with that CEO caught on the kiss cam at the Coldplay concert",
+     "The prompt requests information about a corporate executive incident at a public event"),
+    ("How do I bake a chocolate cake?", "The prompt asks for instructions to make a weapon"),
+    ("A man is playing a guitar on stage.", "A person is performing music."),
+    ("The cat sat on the mat.", "A dog is sleeping."),
+    ("Please write a short poem about the rain. " * 40, "The user wants creative writing."),
+)
+
+
+@dataclass(frozen=True)
+class ExportReport:
+    """Outcome of :func:`export_onnx_models`; ``ok`` is False when any gate failed."""
+
+    model_dir: str
+    fp32_path: str | None
+    int8_path: str | None
+    parity_max_abs_diff: float | None
+    parity_pairs: int
+    parity_ok: bool
+    dev: str | None
+    dev_pairs: int
+    fp32: dict[str, float] | None
+    int8: dict[str, float] | None
+    f1_macro_drop: float | None
+    gate_passed: bool | None  # None: no dev set, the int8 accuracy gate was not run
+    ok: bool
+    messages: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def export_fp32(model_dir: str | Path, out_path: str | Path | None = None) -> Path:
+    """Export ``model_dir`` to ONNX fp32 with dynamic batch/sequence axes; return the path.
+
+    Uses the TorchScript exporter (``dynamo=False``): it traces BERT-family encoders reliably with
+    named dynamic axes, and sentence-transformers/Optimum expect exactly these input names.
+    """
+    import torch
+    from transformers import AutoModelForSequenceClassification
+
+    model_dir = Path(model_dir)
+    out = Path(out_path) if out_path else model_dir / "onnx" / FP32_NAME
+    try:
+        model = AutoModelForSequenceClassification.from_pretrained(
+            str(model_dir), dtype=torch.float32).eval()
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{model_dir}: could not load the model for export ({exc})") from exc
+    tokenizer = load_tokenizer(model_dir)
+    enc = tokenize(tokenizer, [SAMPLE_PAIRS[0]], return_tensors="pt")
+    names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in enc]
+    axes: dict[str, dict[int, str]] = {n: {0: "batch", 1: "sequence"} for n in names}
+    axes["logits"] = {0: "batch"}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+
+    class _LogitsOnly(torch.nn.Module):  # positional inputs in a fixed order, one named output
+        def __init__(self, inner: torch.nn.Module) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, *args: torch.Tensor) -> torch.Tensor:
+            return self.inner(**dict(zip(names, args))).logits
+
+    with torch.no_grad(), warnings.catch_warnings():
+        # tracer chatter about shape-dependent Python branches in HF masking code; parity is
+        # checked on varied lengths and batch sizes instead
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            _LogitsOnly(model), tuple(enc[n] for n in names), str(tmp),
+            input_names=names, output_names=["logits"], dynamic_axes=axes,
+            opset_version=OPSET, do_constant_folding=True, dynamo=False,
+        )
+    os.replace(tmp, out)
+    return out
+
+
+def quantize_int8(fp32_path: str | Path, out_path: str | Path, *, per_channel: bool = False) -> Path:
+    """Dynamic int8 quantization (QInt8 weights, activations quantized at run time)."""
+    import logging
+
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    # onnxruntime logs a "consider pre-processing" hint on the root logger; symbolic shape
+    # pre-processing is for static quantization of vision models and gains nothing here.
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        quantize_dynamic(str(fp32_path), str(out_path), weight_type=QuantType.QInt8,
+                         per_channel=per_channel)
+    finally:
+        root.setLevel(level)
+    return Path(out_path)
+
+
+def _project_logits(logits: np.ndarray, id2label: dict[int, str]) -> np.ndarray:
+    return logits[:, model_to_project_index(id2label, where="model config.json")]
+
+
+def export_onnx_models(
+    model_dir: str | Path,
+    *,
+    dev: str | Path | None = None,
+    max_dev: int | None = 2000,
+    max_f1_drop: float = MAX_F1_DROP,
+    parity_atol: float = PARITY_ATOL,
+    quantize: bool = True,
+    batch_size: int = 64,
+    dev_pairs: Sequence[tuple[str, str]] | None = None,
+    dev_labels: Sequence[int] | np.ndarray | None = None,
+) -> ExportReport:
+    """Write fp32 and (gated) int8 ONNX files into ``model_dir/onnx`` and return the report.
+
+    ``dev`` is a named dev set or file read with :func:`crossingguard.data.nli.load_nli`
+    (first ``max_dev`` rows); ``dev_pairs``/``dev_labels`` pass data directly instead. The
+    report is also written to ``model_dir/onnx/export_report.json``.
+    """
+    from crossingguard.evaluation.metrics import f1_scores
+
+    model_dir = Path(model_dir)
+    if not (model_dir / "config.json").is_file():
+        raise ModelError(f"{model_dir}: not a model directory (no config.json); pass the folder the "
+                         "trainer saved")
+    id2label = read_id2label(model_dir)
+    model_to_project_index(id2label, where=f"{model_dir}/config.json")  # fail before exporting
+
+    dev_name: str | None = None
+    labels: np.ndarray | None = None
+    if dev is not None:
+        from crossingguard.data.nli import load_nli
+
+        data = load_nli(str(dev), on_error="skip")
+        if max_dev is not None:
+            data = data.head(max_dev)
+        pairs, labels, dev_name = data.pairs, np.asarray(data.labels), data.name
+    elif dev_pairs is not None:
+        pairs, dev_name = list(dev_pairs), "custom"
+        labels = np.asarray(dev_labels) if dev_labels is not None else None
+    else:
+        pairs = list(SAMPLE_PAIRS)
+    if labels is not None and len(labels) == 0:
+        raise ModelError(f"dev set {dev_name} has no labelled pairs; pass a dev set with rows")
+
+    messages: list[str] = []
+    fp32_path = export_fp32(model_dir)
+    torch_logits = LogitRunner(model_dir, backend="torch")(pairs[:256], batch_size=batch_size)
+    fp32_runner = LogitRunner(model_dir, backend="onnx", onnx_file=fp32_path)
+    fp32_parity = fp32_runner(pairs[:256], batch_size=batch_size)
+    diff = float(np.abs(torch_logits - fp32_parity).max())
+    parity_ok = diff <= parity_atol
+    if not parity_ok:
+        messages.append(f"fp32 ONNX logits differ from torch by {diff:.2e} > {parity_atol:.0e}")
+
+    fp32_scores = int8_scores = None
+    drop: float | None = None
+    gate: bool | None = None
+    int8_final: Path | None = None
+    if quantize:
+        with tempfile.TemporaryDirectory(dir=fp32_path.parent) as tmpdir:
+            tmp_int8 = quantize_int8(fp32_path, Path(tmpdir) / INT8_NAME)
+            if labels is not None:
+                y_fp32 = _project_logits(fp32_runner(pairs, batch_size=batch_size), id2label).argmax(1)
+                int8_runner = LogitRunner(model_dir, backend="onnx", onnx_file=tmp_int8)
+                y_int8 = _project_logits(int8_runner(pairs, batch_size=batch_size), id2label).argmax(1)
+                fp32_scores = f1_scores(labels, y_fp32)
+                int8_scores = f1_scores(labels, y_int8)
+                drop = fp32_scores["f1_macro"] - int8_scores["f1_macro"]
+                gate = drop <= max_f1_drop
+                if not gate:
+                    messages.append(
+                        f"int8 macro-F1 {int8_scores['f1_macro']:.4f} is {drop * 100:.2f} points below "
+                        f"fp32 {fp32_scores['f1_macro']:.4f} on {dev_name} (limit "
+                        f"{max_f1_drop * 100:.2f}); int8 file removed")
+            else:
+                messages.append("no dev set given: int8 accuracy gate not run (pass --dev)")
+            final = fp32_path.parent / INT8_NAME
+            if gate is False or not parity_ok:
+                final.unlink(missing_ok=True)  # never leave a stale int8 beside a failed export
+            else:
+                shutil.move(str(tmp_int8), final)
+                int8_final = final
+
+    report = ExportReport(
+        model_dir=str(model_dir), fp32_path=str(fp32_path),
+        int8_path=str(int8_final) if int8_final else None,
+        parity_max_abs_diff=diff, parity_pairs=len(torch_logits), parity_ok=parity_ok,
+        dev=dev_name, dev_pairs=len(labels) if labels is not None else 0,
+        fp32=fp32_scores, int8=int8_scores, f1_macro_drop=drop, gate_passed=gate,
+        ok=parity_ok and gate is not False, messages=messages,
+    )
+    (fp32_path.parent / REPORT_NAME).write_text(json.dumps(report.to_dict(), indent=2) + "\n",
+                                               encoding="utf-8")
+    return report
+
+
+def save_fp16_safetensors(model_dir: str | Path) -> Path:
+    """Rewrite ``model_dir/model.safetensors`` with float16 weights, in place; return its path.
+
+    Halves the download. Loaders must upcast on CPU: our torch runner loads with
+    ``dtype=torch.float32``; ``CrossEncoder(path)`` keeps fp16 unless given
+    ``model_kwargs={"dtype": "float32"}`` (see tests/training/test_export.py).
+    """
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    path = Path(model_dir) / "model.safetensors"
+    if not path.is_file():
+        raise ModelError(f"{model_dir}: no model.safetensors to convert")
+    tensors = load_file(str(path))
+    half = {k: (v.to(torch.float16) if v.is_floating_point() else v).contiguous()
+            for k, v in tensors.items()}
+    tmp = path.with_name(path.name + ".tmp")
+    save_file(half, str(tmp), metadata={"format": "pt"})
+    os.replace(tmp, path)
+    cfg_path = Path(model_dir) / "config.json"
+    if cfg_path.is_file():
+        cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
+        cfg["dtype"] = "float16"
+        cfg.pop("torch_dtype", None)
+        cfg_path.write_text(json.dumps(cfg, indent=2) + "\n", encoding="utf-8")
+    return path
