@@ -21,3 +21,6 @@ def main() -> None:
 # --- Command modules: each registers its commands on `app` when imported. --------------------
 # Add your own below with a line like `from crossingguard.cli import train_commands  # noqa`.
 from crossingguard.cli import check, classify, models  # noqa: E402,F401
+from crossingguard.cli.data_commands import data_app  # noqa: E402
+
+app.add_typer(data_app, name="data")
