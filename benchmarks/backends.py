@@ -21,10 +21,44 @@ import numpy as np
 
 from crossingguard.inference import load_scorer
 
-WORDS = (
-    "tell me what happened with that ceo caught on the kiss cam at the concert how do i bake a "
-    "cake please write python code for my bank the weather is sunny today hello world question"
-).split()
+WORDS = [
+    "tell",
+    "me",
+    "what",
+    "happened",
+    "with",
+    "that",
+    "ceo",
+    "caught",
+    "on",
+    "the",
+    "kiss",
+    "cam",
+    "at",
+    "the",
+    "concert",
+    "how",
+    "do",
+    "i",
+    "bake",
+    "a",
+    "cake",
+    "please",
+    "write",
+    "python",
+    "code",
+    "for",
+    "my",
+    "bank",
+    "the",
+    "weather",
+    "is",
+    "sunny",
+    "today",
+    "hello",
+    "world",
+    "question",
+]
 HYPOTHESES = [
     "The prompt requests information about a corporate executive incident at a public event",
     "The user asks for help writing code",
@@ -37,7 +71,10 @@ def make_pairs(n: int, seed: int = 0) -> list[tuple[str, str]]:
     """Synthetic prompts of 8-60 words, like short chat prompts, each with a condition."""
     rng = np.random.default_rng(seed)
     return [
-        (" ".join(rng.choice(WORDS, size=int(rng.integers(8, 60)))), HYPOTHESES[i % len(HYPOTHESES)])
+        (
+            " ".join(rng.choice(WORDS, size=int(rng.integers(8, 60)))),
+            HYPOTHESES[i % len(HYPOTHESES)],
+        )
         for i in range(n)
     ]
 
@@ -47,7 +84,9 @@ def peak_rss_mb() -> float:
     return peak / 1e6 if platform.system() == "Darwin" else peak / 1e3  # bytes vs KiB
 
 
-def bench(model: str, backend: str, pairs, batch_size: int, threads: int | None) -> dict:
+def bench(
+    model: str, backend: str, pairs, batch_size: int, threads: int | None
+) -> dict:
     scorer = load_scorer(model, backend=backend, threads=threads)  # type: ignore[arg-type]
     scorer.predict(pairs[:batch_size], batch_size=batch_size)  # warm-up
     start = time.perf_counter()
@@ -64,15 +103,24 @@ def bench(model: str, backend: str, pairs, batch_size: int, threads: int | None)
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model", required=True, help="model directory, built-in name or hub id")
-    parser.add_argument("--pairs", type=int, default=512, help="pairs to score (default 512)")
+    parser.add_argument(
+        "--model", required=True, help="model directory, built-in name or hub id"
+    )
+    parser.add_argument(
+        "--pairs", type=int, default=512, help="pairs to score (default 512)"
+    )
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--threads", type=int, default=None, help="CPU threads for both backends")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="CPU threads for both backends"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
 
     pairs = make_pairs(args.pairs)
-    runs = [bench(args.model, b, pairs, args.batch_size, args.threads) for b in ("onnx", "torch")]
+    runs = [
+        bench(args.model, b, pairs, args.batch_size, args.threads)
+        for b in ("onnx", "torch")
+    ]
     diff = float(np.abs(runs[0].pop("probs") - runs[1].pop("probs")).max())
     report = {
         "model": str(Path(args.model)),

@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from tiny_model import build_tiny_nli_model  # noqa: E402
+from tiny_model import build_tiny_nli_model
 
 
 @pytest.fixture(scope="session")
@@ -19,7 +19,7 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def tiny_model_factory(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def tiny_model_factory(tmp_path_factory: pytest.TempPathFactory):
     """Build variants (other id2label, permuted head, no ONNX) into fresh session temp dirs."""
 
     def make(name: str, **kwargs: object) -> Path:

@@ -25,7 +25,16 @@ def run(*args: str, input: str | bytes | None = None):
 
 
 def test_check_prints_card_style_lines(tiny_model_dir: Path) -> None:
-    r = run("check", "the cat sat on the mat", "-c", "a dog", "-c", "a cat", "-m", str(tiny_model_dir))
+    r = run(
+        "check",
+        "the cat sat on the mat",
+        "-c",
+        "a dog",
+        "-c",
+        "a cat",
+        "-m",
+        str(tiny_model_dir),
+    )
     assert r.exit_code == 0, r.output
     lines = r.stdout.splitlines()
     assert "1. the cat sat on the mat" in lines
@@ -34,13 +43,24 @@ def test_check_prints_card_style_lines(tiny_model_dir: Path) -> None:
 
 
 def test_check_json(tiny_model_dir: Path) -> None:
-    r = run("check", "hello", "-c", "a dog", "-m", str(tiny_model_dir), "--json", "-t", "0")
+    r = run(
+        "check", "hello", "-c", "a dog", "-m", str(tiny_model_dir), "--json", "-t", "0"
+    )
     assert r.exit_code == 0, r.output
     out = json.loads(r.stdout)
     cond = out["conditions"][0]
-    assert set(cond) >= {"condition", "label", "entailment", "neutral", "contradiction", "fired"}
+    assert set(cond) >= {
+        "condition",
+        "label",
+        "entailment",
+        "neutral",
+        "contradiction",
+        "fired",
+    }
     assert cond["fired"] is True and out["fired"] is True
-    assert cond["entailment"] + cond["neutral"] + cond["contradiction"] == pytest.approx(1, abs=1e-5)
+    assert cond["entailment"] + cond["neutral"] + cond[
+        "contradiction"
+    ] == pytest.approx(1, abs=1e-5)
 
 
 def test_check_reads_prompts_from_stdin(tiny_model_dir: Path) -> None:
@@ -51,20 +71,29 @@ def test_check_reads_prompts_from_stdin(tiny_model_dir: Path) -> None:
         assert [json.loads(x)["index"] for x in r.stdout.splitlines()] == [1, 2]
 
 
-def test_check_without_default_model_says_how_to_pass_one(monkeypatch, tmp_path: Path) -> None:
+def test_check_without_default_model_says_how_to_pass_one(
+    monkeypatch, tmp_path: Path
+) -> None:
     monkeypatch.setattr(loading, "MODELS_DIR", tmp_path)
     r = run("check", "hello", "-c", "x")
     assert r.exit_code == 2
     assert "no default model is installed" in r.stderr and "--model" in r.stderr
 
 
-def test_check_uses_default_model_when_installed(monkeypatch, tmp_path: Path, tiny_model_dir) -> None:
-    (tmp_path / "crossingguard-nli-mini").symlink_to(tiny_model_dir, target_is_directory=True)
+def test_check_uses_default_model_when_installed(
+    monkeypatch, tmp_path: Path, tiny_model_dir
+) -> None:
+    (tmp_path / "crossingguard-nli-mini").symlink_to(
+        tiny_model_dir, target_is_directory=True
+    )
     monkeypatch.setattr(loading, "MODELS_DIR", tmp_path)
     r = run("check", "hello", "-c", "x")
     assert r.exit_code == 0, r.output
     r = run("models")
-    assert "crossingguard-nli-mini (default):" in r.stdout and "onnx/model.onnx" in r.stdout
+    assert (
+        "crossingguard-nli-mini (default):" in r.stdout
+        and "onnx/model.onnx" in r.stdout
+    )
 
 
 @pytest.mark.parametrize(
@@ -72,10 +101,15 @@ def test_check_uses_default_model_when_installed(monkeypatch, tmp_path: Path, ti
     [
         (["check", "", "-c", "x"], "PROMPT is empty"),
         (["check", "hi", "-c", " "], "--condition number 1 is empty"),
-        (["check", "hi", "-c", "x", "-m", "/no/such/model"], "model directory not found"),
+        (
+            ["check", "hi", "-c", "x", "-m", "/no/such/model"],
+            "model directory not found",
+        ),
     ],
 )
-def test_check_bad_input_exits_2(tiny_model_dir: Path, args: list[str], message: str) -> None:
+def test_check_bad_input_exits_2(
+    tiny_model_dir: Path, args: list[str], message: str
+) -> None:
     if "-m" not in args:
         args = [*args, "-m", str(tiny_model_dir)]
     r = run(*args)
@@ -89,7 +123,9 @@ def test_check_empty_stdin_exits_2(tiny_model_dir: Path) -> None:
     assert r.exit_code == 2 and "not UTF-8" in r.stderr
 
 
-def test_check_model_without_id2label_exits_2(tiny_model_dir: Path, tmp_path: Path) -> None:
+def test_check_model_without_id2label_exits_2(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
     import shutil
 
     broken = tmp_path / "m"
@@ -102,7 +138,10 @@ def test_check_model_without_id2label_exits_2(tiny_model_dir: Path, tmp_path: Pa
 
 
 def test_classify_round_trip(tiny_model_dir: Path, tmp_path: Path) -> None:
-    rows = [{"premise": f"the cat sat {i}", "hypothesis": "a dog", "id": i} for i in range(5)]
+    rows = [
+        {"premise": f"the cat sat {i}", "hypothesis": "a dog", "id": i}
+        for i in range(5)
+    ]
     src, dst = tmp_path / "pairs.jsonl", tmp_path / "out.jsonl"
     src.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
     r = run("classify", "--input", str(src), "--output", str(dst), "-m", str(tiny_model_dir),
@@ -112,7 +151,9 @@ def test_classify_round_trip(tiny_model_dir: Path, tmp_path: Path) -> None:
     assert [o["id"] for o in out] == list(range(5))
     for o in out:
         assert o["label"] in {"entailment", "neutral", "contradiction"}
-        assert o["entailment"] + o["neutral"] + o["contradiction"] == pytest.approx(1, abs=1e-5)
+        assert o["entailment"] + o["neutral"] + o["contradiction"] == pytest.approx(
+            1, abs=1e-5
+        )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jsonl", "pairs.jsonl"]
 
 
@@ -123,11 +164,16 @@ def test_classify_round_trip(tiny_model_dir: Path, tmp_path: Path) -> None:
         (b'{"premise": "a", "hypothesis": "b"}\nnot json\n', "line 2: not valid JSON"),
         (b'["a", "b"]\n', "line 1: expected a JSON object"),
         (b'{"premise": "a"}\n', "line 1 -> hypothesis: must be a non-empty string"),
-        (b'{"premise": "", "hypothesis": "b"}\n', "line 1 -> premise: must be a non-empty"),
+        (
+            b'{"premise": "", "hypothesis": "b"}\n',
+            "line 1 -> premise: must be a non-empty",
+        ),
         (b"\n", "has no rows"),
     ],
 )
-def test_classify_bad_files_exit_2(tiny_model_dir: Path, tmp_path: Path, content: bytes, message: str) -> None:
+def test_classify_bad_files_exit_2(
+    tiny_model_dir: Path, tmp_path: Path, content: bytes, message: str
+) -> None:
     src, dst = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     src.write_bytes(content)
     r = run("classify", "-i", str(src), "-o", str(dst), "-m", str(tiny_model_dir))
@@ -136,7 +182,9 @@ def test_classify_bad_files_exit_2(tiny_model_dir: Path, tmp_path: Path, content
 
 
 def test_classify_missing_input_exits_2(tmp_path: Path) -> None:
-    r = run("classify", "-i", str(tmp_path / "none.jsonl"), "-o", str(tmp_path / "o.jsonl"))
+    r = run(
+        "classify", "-i", str(tmp_path / "none.jsonl"), "-o", str(tmp_path / "o.jsonl")
+    )
     assert r.exit_code == 2 and "input file not found" in r.stderr
 
 
@@ -145,5 +193,12 @@ def test_help_documents_every_option() -> None:
         r = run(cmd, "--help")
         assert r.exit_code == 0
     text = run("check", "--help").stdout
-    for opt in ("--condition", "--model", "--backend", "--threshold", "--json", "--threads"):
+    for opt in (
+        "--condition",
+        "--model",
+        "--backend",
+        "--threshold",
+        "--json",
+        "--threads",
+    ):
         assert opt in text

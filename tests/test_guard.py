@@ -3,17 +3,21 @@ from __future__ import annotations
 import json
 
 import pytest
+from fakes import FakeScorer
 
 from crossingguard.errors import InputError
 from crossingguard.guard import Condition, Guard
-from fakes import FakeScorer
 
 
 def test_check_reports_each_condition() -> None:
     guard = Guard(FakeScorer())
     verdict = guard.check("the cat sat on the mat", conditions=["cat mat", "dog"])
     first, second = verdict.results
-    assert (first.label, first.fired, first.entailment) == ("entailment", True, pytest.approx(0.9))
+    assert (first.label, first.fired, first.entailment) == (
+        "entailment",
+        True,
+        pytest.approx(0.9),
+    )
     assert (second.label, second.fired) == ("contradiction", False)
     assert second.contradiction == pytest.approx(0.8)
     assert verdict.fired and verdict.fired_conditions == (first,)
@@ -28,7 +32,12 @@ def test_threshold_and_per_condition_overrides() -> None:
     r = guard.check("a cat", conditions=conds).results
     assert [x.fired for x in r] == [False, True, False]
     assert guard.check("a cat", conditions=conds, threshold=0.5).results[0].fired
-    assert Guard(FakeScorer(), threshold=0.7).check("a cat", conditions=conds).results[2].fired
+    assert (
+        Guard(FakeScorer(), threshold=0.7)
+        .check("a cat", conditions=conds)
+        .results[2]
+        .fired
+    )
 
 
 def test_adding_a_condition_never_changes_another_score() -> None:
@@ -49,9 +58,18 @@ def test_check_batch_scores_in_one_call() -> None:
     ("kwargs", "message"),
     [
         ({"conditions": []}, "at least one condition"),
-        ({"conditions": [""]}, r"conditions -> 0 -> text: condition must be a non-empty"),
-        ({"conditions": ["x"], "threshold": 1.5}, r"threshold: must be a number in \[0, 1\], got 1.5"),
-        ({"conditions": [Condition("x", threshold=-1)]}, r"conditions -> 0 -> threshold"),
+        (
+            {"conditions": [""]},
+            r"conditions -> 0 -> text: condition must be a non-empty",
+        ),
+        (
+            {"conditions": ["x"], "threshold": 1.5},
+            r"threshold: must be a number in \[0, 1\], got 1.5",
+        ),
+        (
+            {"conditions": [Condition("x", threshold=-1)]},
+            r"conditions -> 0 -> threshold",
+        ),
     ],
 )
 def test_bad_guard_input(kwargs, message: str) -> None:
@@ -60,7 +78,9 @@ def test_bad_guard_input(kwargs, message: str) -> None:
 
 
 def test_empty_prompt() -> None:
-    with pytest.raises(InputError, match="prompts -> 0: prompt must be a non-empty string"):
+    with pytest.raises(
+        InputError, match="prompts -> 0: prompt must be a non-empty string"
+    ):
         Guard(FakeScorer(), conditions=["x"]).check("  ")
 
 
@@ -68,4 +88,8 @@ def test_guard_on_tiny_model(tiny_model_dir) -> None:
     guard = Guard.from_model(tiny_model_dir, conditions=["a dog"], threshold=0.0)
     verdict = guard.check("the cat sat on the mat")
     result = verdict.results[0]
-    assert result.fired and result.entailment + result.neutral + result.contradiction == pytest.approx(1, abs=1e-5)
+    assert (
+        result.fired
+        and result.entailment + result.neutral + result.contradiction
+        == pytest.approx(1, abs=1e-5)
+    )

@@ -26,7 +26,9 @@ def test_label_to_id_rejects_unknown() -> None:
 
 
 def test_projection_permutes_any_order_case_insensitive() -> None:
-    p = projection_from_id2label({"0": "Contradiction", "1": "ENTAILMENT", "2": "neutral"})
+    p = projection_from_id2label(
+        {"0": "Contradiction", "1": "ENTAILMENT", "2": "neutral"}
+    )
     model_probs = np.array([[0.7, 0.2, 0.1]], dtype=np.float32)  # C, E, N
     np.testing.assert_allclose(model_probs @ p, [[0.2, 0.1, 0.7]])
 

@@ -16,13 +16,18 @@ from crossingguard.inference.scorer import aggregate_windows
 
 PAIRS = [
     ("the cat sat on the mat", "a dog sat on the mat"),
-    ("tell me what happened with that ceo caught on the kiss cam", "the prompt asks about a ceo"),
+    (
+        "tell me what happened with that ceo caught on the kiss cam",
+        "the prompt asks about a ceo",
+    ),
     ("how do i make a cake", "the user wants a recipe"),
     ("hello", "the prompt requests information about weather today"),
     ("please help me write python code for a bank", "the user asks for code"),
     ("is it sunny today or rain", "the prompt asks about weather"),
 ]
-LONG = " ".join(["the cat sat on the mat and then a dog came to help me write a poem"] * 12)
+LONG = " ".join(
+    ["the cat sat on the mat and then a dog came to help me write a poem"] * 12
+)
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +51,9 @@ def test_backends_agree(tiny_model_dir: Path, onnx_scorer) -> None:
     assert diff < 1e-4
 
 
-def test_auto_prefers_onnx_and_falls_back_to_torch(tiny_model_dir: Path, tiny_model_factory) -> None:
+def test_auto_prefers_onnx_and_falls_back_to_torch(
+    tiny_model_dir: Path, tiny_model_factory
+) -> None:
     assert load_scorer(tiny_model_dir).backend == "onnx"
     no_onnx = tiny_model_factory("no-onnx", with_onnx=False)
     assert load_scorer(no_onnx).backend == "torch"
@@ -72,7 +79,9 @@ def test_permuted_head_with_matching_id2label_gives_same_probabilities(
 
 
 def test_two_class_model(tiny_model_factory) -> None:
-    model = tiny_model_factory("two-class", id2label={0: "entailment", 1: "not_entailment"})
+    model = tiny_model_factory(
+        "two-class", id2label={0: "entailment", 1: "not_entailment"}
+    )
     probs = load_scorer(model).predict(PAIRS)
     assert probs.shape == (len(PAIRS), 3)
     np.testing.assert_allclose(probs[:, 1], 0.0)
@@ -80,7 +89,9 @@ def test_two_class_model(tiny_model_factory) -> None:
 
 
 def test_model_without_nli_labels_is_rejected(tiny_model_factory) -> None:
-    model = tiny_model_factory("label-n", id2label={0: "LABEL_0", 1: "LABEL_1", 2: "LABEL_2"})
+    model = tiny_model_factory(
+        "label-n", id2label={0: "LABEL_0", 1: "LABEL_1", 2: "LABEL_2"}
+    )
     with pytest.raises(ModelError, match="cannot read NLI labels"):
         load_scorer(model)
 
@@ -89,7 +100,9 @@ def test_invariant_to_batch_size_and_order(onnx_scorer) -> None:
     pairs = [*PAIRS, (LONG, "a dog came"), *PAIRS[:2]]
     ref = onnx_scorer.predict(pairs, batch_size=64)
     for bs in (1, 3):
-        np.testing.assert_allclose(onnx_scorer.predict(pairs, batch_size=bs), ref, atol=1e-5)
+        np.testing.assert_allclose(
+            onnx_scorer.predict(pairs, batch_size=bs), ref, atol=1e-5
+        )
     perm = np.random.default_rng(0).permutation(len(pairs))
     shuffled = onnx_scorer.predict([pairs[i] for i in perm], batch_size=4)
     np.testing.assert_allclose(shuffled, ref[perm], atol=1e-5)

@@ -8,7 +8,11 @@ from pathlib import Path
 
 def test_tiny_model_layout(tiny_model_dir: Path) -> None:
     config = json.loads((tiny_model_dir / "config.json").read_text())
-    assert config["id2label"] == {"0": "entailment", "1": "neutral", "2": "contradiction"}
+    assert config["id2label"] == {
+        "0": "entailment",
+        "1": "neutral",
+        "2": "contradiction",
+    }
     for name in ("model.safetensors", "tokenizer.json", "vocab.txt", "onnx/model.onnx"):
         assert (tiny_model_dir / name).is_file(), name
 

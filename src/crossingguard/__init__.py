@@ -27,7 +27,21 @@ _EXPORTS = {
     "DataError": "crossingguard.errors",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "LABELS",
+    "Condition",
+    "ConditionResult",
+    "ConfigError",
+    "CrossingGuardError",
+    "DataError",
+    "Guard",
+    "InputError",
+    "ModelError",
+    "Scorer",
+    "Verdict",
+    "label_to_id",
+    "load_scorer",
+]
 
 if TYPE_CHECKING:
     from crossingguard.errors import (

@@ -81,9 +81,13 @@ def projection_from_id2label(id2label: Mapping[int | str, str] | None) -> np.nda
     try:
         items = sorted((int(k), str(v)) for k, v in id2label.items())
     except (TypeError, ValueError) as exc:
-        raise ModelError(f"config.json id2label keys must be integers, got {dict(id2label)!r}") from exc
+        raise ModelError(
+            f"config.json id2label keys must be integers, got {dict(id2label)!r}"
+        ) from exc
     if [k for k, _ in items] != list(range(len(items))):
-        raise ModelError(f"config.json id2label keys must be 0..n-1, got {[k for k, _ in items]}")
+        raise ModelError(
+            f"config.json id2label keys must be 0..n-1, got {[k for k, _ in items]}"
+        )
 
     names = [_norm(v) for _, v in items]
     matrix = np.zeros((len(items), 3), dtype=np.float32)

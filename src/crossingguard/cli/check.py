@@ -10,7 +10,13 @@ import typer
 
 from crossingguard.cli.app import app
 from crossingguard.cli.errors import handle_errors
-from crossingguard.cli.options import BackendOpt, BackendChoice, MaxLengthOpt, ModelOpt, ThreadsOpt
+from crossingguard.cli.options import (
+    BackendChoice,
+    BackendOpt,
+    MaxLengthOpt,
+    ModelOpt,
+    ThreadsOpt,
+)
 from crossingguard.errors import InputError
 from crossingguard.guard import ConditionResult, Guard, Verdict
 from crossingguard.guard.types import DEFAULT_THRESHOLD
@@ -22,10 +28,14 @@ def read_stdin_prompts() -> list[str]:
     try:
         data = stream.read().decode("utf-8") if stream is not None else sys.stdin.read()
     except UnicodeDecodeError as exc:
-        raise InputError(f"stdin is not UTF-8 text (byte {exc.start}): pipe UTF-8 prompts") from exc
+        raise InputError(
+            f"stdin is not UTF-8 text (byte {exc.start}): pipe UTF-8 prompts"
+        ) from exc
     prompts = [line.strip() for line in data.splitlines() if line.strip()]
     if not prompts:
-        raise InputError("no prompt given: pass PROMPT or pipe prompts on stdin, one per line")
+        raise InputError(
+            "no prompt given: pass PROMPT or pipe prompts on stdin, one per line"
+        )
     return prompts
 
 
@@ -61,7 +71,12 @@ def verdict_json(index: int, verdict: Verdict) -> str:
         for r in verdict.results
     ]
     return json.dumps(
-        {"index": index, "fired": verdict.fired, "model": verdict.model, "conditions": conditions},
+        {
+            "index": index,
+            "fired": verdict.fired,
+            "model": verdict.model,
+            "conditions": conditions,
+        },
         ensure_ascii=False,
     )
 
@@ -113,7 +128,9 @@ def check(
     """Check prompts against conditions: per condition the label, its probability and E/N/C."""
     if prompt is None or prompt == "-":
         if prompt is None and sys.stdin.isatty():
-            raise InputError("no prompt given: pass PROMPT or pipe prompts on stdin, one per line")
+            raise InputError(
+                "no prompt given: pass PROMPT or pipe prompts on stdin, one per line"
+            )
         prompts = read_stdin_prompts()
     else:
         if not prompt.strip():
@@ -121,13 +138,19 @@ def check(
         prompts = [prompt]
     for i, text in enumerate(condition):
         if not text.strip():
-            raise InputError(f"--condition number {i + 1} is empty: pass a claim about the prompt")
+            raise InputError(
+                f"--condition number {i + 1} is empty: pass a claim about the prompt"
+            )
 
     from crossingguard.inference.scorer import load_scorer
 
-    scorer = load_scorer(model, backend=backend.value, threads=threads, max_length=max_length)
+    scorer = load_scorer(
+        model, backend=backend.value, threads=threads, max_length=max_length
+    )
     guard = Guard(scorer, conditions=condition, threshold=threshold)
-    for i, (text, verdict) in enumerate(zip(prompts, guard.check_batch(prompts), strict=True), 1):
+    for i, (text, verdict) in enumerate(
+        zip(prompts, guard.check_batch(prompts), strict=True), 1
+    ):
         if json_output:
             typer.echo(verdict_json(i, verdict))
         else:

@@ -49,7 +49,8 @@ def classify(
     threads: ThreadsOpt = None,
     max_length: MaxLengthOpt = None,
     progress: Annotated[
-        bool, typer.Option("--progress/--no-progress", help="Show a progress bar on stderr.")
+        bool,
+        typer.Option("--progress/--no-progress", help="Show a progress bar on stderr."),
     ] = True,
 ) -> None:
     """Classify many premise/hypothesis pairs (NLI) from a JSONL file into a JSONL file."""
@@ -57,14 +58,20 @@ def classify(
 
     from crossingguard.inference.scorer import load_scorer
 
-    scorer = load_scorer(model, backend=backend.value, threads=threads, max_length=max_length)
+    scorer = load_scorer(
+        model, backend=backend.value, threads=threads, max_length=max_length
+    )
     probs = scorer.predict(
         [(r["premise"], r["hypothesis"]) for r in rows],
         batch_size=batch_size,
         show_progress=progress,
     )
     out = (
-        {**row, "label": LABELS[int(p.argmax())], **{k: float(v) for k, v in zip(LABELS, p)}}
+        {
+            **row,
+            "label": LABELS[int(p.argmax())],
+            **{k: float(v) for k, v in zip(LABELS, p)},
+        }
         for row, p in zip(rows, probs, strict=True)
     )
     write_jsonl_atomic(output_path, out)

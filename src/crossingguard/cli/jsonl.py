@@ -19,7 +19,9 @@ def read_pairs_jsonl(path: Path) -> list[dict[str, Any]]:
     except FileNotFoundError as exc:
         raise InputError(f"input file not found: {path}") from exc
     except IsADirectoryError as exc:
-        raise InputError(f"input is a directory, expected a JSONL file: {path}") from exc
+        raise InputError(
+            f"input is a directory, expected a JSONL file: {path}"
+        ) from exc
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -38,7 +40,9 @@ def read_pairs_jsonl(path: Path) -> list[dict[str, Any]]:
                 'per line like {"premise": "...", "hypothesis": "..."}'
             ) from exc
         if not isinstance(row, dict):
-            raise InputError(f"{path} line {lineno}: expected a JSON object, got {type(row).__name__}")
+            raise InputError(
+                f"{path} line {lineno}: expected a JSON object, got {type(row).__name__}"
+            )
         for key in ("premise", "hypothesis"):
             value = row.get(key)
             if not isinstance(value, str) or not value.strip():
@@ -47,7 +51,9 @@ def read_pairs_jsonl(path: Path) -> list[dict[str, Any]]:
                 )
         rows.append(row)
     if not rows:
-        raise InputError(f"{path} has no rows; expected JSONL with premise and hypothesis")
+        raise InputError(
+            f"{path} has no rows; expected JSONL with premise and hypothesis"
+        )
     return rows
 
 

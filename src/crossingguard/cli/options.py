@@ -35,7 +35,9 @@ BackendOpt = Annotated[
 ]
 ThreadsOpt = Annotated[
     int | None,
-    typer.Option("--threads", min=1, help="CPU threads for inference (default: the backend's)."),
+    typer.Option(
+        "--threads", min=1, help="CPU threads for inference (default: the backend's)."
+    ),
 ]
 MaxLengthOpt = Annotated[
     int | None,
@@ -47,5 +49,8 @@ MaxLengthOpt = Annotated[
     ),
 ]
 BatchSizeOpt = Annotated[
-    int, typer.Option("--batch-size", min=1, help="Pairs per model call; results do not depend on it.")
+    int,
+    typer.Option(
+        "--batch-size", min=1, help="Pairs per model call; results do not depend on it."
+    ),
 ]

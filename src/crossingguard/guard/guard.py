@@ -25,7 +25,9 @@ class PairScorer(Protocol):
 
     name: str
 
-    def predict(self, pairs: Sequence[tuple[str, str]], *, batch_size: int = 64) -> np.ndarray: ...
+    def predict(
+        self, pairs: Sequence[tuple[str, str]], *, batch_size: int = 64
+    ) -> np.ndarray: ...
 
 
 ConditionLike = str | Condition
@@ -88,14 +90,24 @@ class Guard:
         conds = self.conditions if conditions is None else _as_conditions(conditions)
         if not conds:
             raise InputError("conditions: give at least one condition to check")
-        default = self.threshold if threshold is None else check_threshold(threshold, "threshold")
+        default = (
+            self.threshold
+            if threshold is None
+            else check_threshold(threshold, "threshold")
+        )
         if isinstance(prompts, str):
             raise InputError("prompts: expected a list of prompts, got a single string")
         for i, prompt in enumerate(prompts):
             if not isinstance(prompt, str) or not prompt.strip():
-                raise InputError(f"prompts -> {i}: prompt must be a non-empty string, got {prompt!r:.80}")
+                raise InputError(
+                    f"prompts -> {i}: prompt must be a non-empty string, got {prompt!r:.80}"
+                )
         pairs = [(p, c.text) for p in prompts for c in conds]
-        probs = self.scorer.predict(pairs, batch_size=self.batch_size) if pairs else np.zeros((0, 3))
+        probs = (
+            self.scorer.predict(pairs, batch_size=self.batch_size)
+            if pairs
+            else np.zeros((0, 3))
+        )
         probs = probs.reshape(len(prompts), len(conds), 3)
         return [
             Verdict(
@@ -113,7 +125,9 @@ def _as_conditions(conditions: Sequence[ConditionLike]) -> tuple[Condition, ...]
     for i, c in enumerate(conditions):
         cond = Condition(c) if isinstance(c, str) else c
         if not isinstance(cond, Condition):
-            raise InputError(f"conditions -> {i}: expected a string or Condition, got {c!r:.80}")
+            raise InputError(
+                f"conditions -> {i}: expected a string or Condition, got {c!r:.80}"
+            )
         out.append(cond.validate(f"conditions -> {i}"))
     return tuple(out)
 

@@ -13,7 +13,11 @@ DEFAULT_THRESHOLD = 0.5
 
 def check_threshold(value: float, where: str) -> float:
     """Validate a probability threshold; ``where`` is the path named in the error."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not 0.0 <= value <= 1.0
+    ):
         raise InputError(f"{where}: must be a number in [0, 1], got {value!r}")
     return float(value)
 
@@ -34,7 +38,9 @@ class Condition:
 
     def validate(self, where: str) -> Condition:
         if not isinstance(self.text, str) or not self.text.strip():
-            raise InputError(f"{where} -> text: condition must be a non-empty string, got {self.text!r}")
+            raise InputError(
+                f"{where} -> text: condition must be a non-empty string, got {self.text!r}"
+            )
         if self.threshold is not None:
             check_threshold(self.threshold, f"{where} -> threshold")
         if self.fire_on not in ("entailment", "contradiction"):

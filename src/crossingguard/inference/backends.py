@@ -16,7 +16,10 @@ class Backend(Protocol):
     uses_token_type_ids: bool
 
     def forward(
-        self, input_ids: np.ndarray, attention_mask: np.ndarray, token_type_ids: np.ndarray
+        self,
+        input_ids: np.ndarray,
+        attention_mask: np.ndarray,
+        token_type_ids: np.ndarray,
     ) -> np.ndarray:
         """Return float32 logits of shape (batch, num_model_labels)."""
         ...

@@ -48,9 +48,13 @@ def load_tokenizer(model_dir: Path) -> Any:
                 "(tokenizer.save_pretrained) or install the train extra to convert it"
             ) from exc
         try:
-            tokenizer = AutoTokenizer.from_pretrained(str(model_dir), use_fast=True).backend_tokenizer
+            tokenizer = AutoTokenizer.from_pretrained(
+                str(model_dir), use_fast=True
+            ).backend_tokenizer
         except Exception as exc:
-            raise ModelError(f"cannot load a tokenizer from {model_dir}: {exc}") from exc
+            raise ModelError(
+                f"cannot load a tokenizer from {model_dir}: {exc}"
+            ) from exc
     tokenizer.no_truncation()
     tokenizer.no_padding()
     return tokenizer
@@ -95,11 +99,15 @@ class PairEncoder:
                 continue
             premise, hypothesis = pairs[i]
             windows = self.premise_windows(premise, hypothesis, pair_index=i)
-            for wenc in self._tok_trunc.encode_batch([(w, hypothesis) for w in windows]):
+            for wenc in self._tok_trunc.encode_batch(
+                [(w, hypothesis) for w in windows]
+            ):
                 out.append(Row(i, list(wenc.ids), list(wenc.type_ids)))
         return out
 
-    def premise_windows(self, premise: str, hypothesis: str, *, pair_index: int = 0) -> list[str]:
+    def premise_windows(
+        self, premise: str, hypothesis: str, *, pair_index: int = 0
+    ) -> list[str]:
         """Split ``premise`` into overlapping substrings that each fit beside the hypothesis.
 
         Each window holds ``budget`` premise tokens (the model window minus the hypothesis and
@@ -123,7 +131,9 @@ class PairEncoder:
         offsets = prem.offsets
         return [premise[offsets[s][0] : offsets[s + budget - 1][1]] for s in starts]
 
-    def batches(self, rows: Sequence[Row], batch_size: int) -> Iterator[tuple[np.ndarray, ...]]:
+    def batches(
+        self, rows: Sequence[Row], batch_size: int
+    ) -> Iterator[tuple[np.ndarray, ...]]:
         """Yield (row indices, input_ids, attention_mask, token_type_ids), sorted by length.
 
         Sorting keeps padding small; the sort is stable on the row index, and padding is masked,

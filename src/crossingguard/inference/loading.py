@@ -62,7 +62,9 @@ def resolve_model(name_or_path: str | Path | None = None) -> ResolvedModel:
 
     text = str(name_or_path).strip()
     if not text:
-        raise ModelError("model name or path is empty; pass a directory, built-in name or hub id")
+        raise ModelError(
+            "model name or path is empty; pass a directory, built-in name or hub id"
+        )
     installed = builtin_model_dirs()
     if text in installed:
         return ResolvedModel(text, installed[text], "builtin")
@@ -81,7 +83,11 @@ def resolve_model(name_or_path: str | Path | None = None) -> ResolvedModel:
             f"built-in model {text} is not installed (expected {MODELS_DIR / text}); "
             "pass a local directory or hub id with --model instead"
         )
-    if isinstance(name_or_path, Path) or text.startswith((".", "/", "~")) or not _HUB_ID.match(text):
+    if (
+        isinstance(name_or_path, Path)
+        or text.startswith((".", "/", "~"))
+        or not _HUB_ID.match(text)
+    ):
         raise ModelError(
             f"model directory not found: {text}. Pass an existing directory, a built-in name "
             f"({', '.join(BUILTIN_MODELS)}) or a hub id like dleemiller/crossingguard-nli-m"
@@ -94,8 +100,12 @@ def download_from_hub(repo_id: str) -> Path:
     try:
         import huggingface_hub
 
-        return Path(huggingface_hub.snapshot_download(repo_id, ignore_patterns=_HUB_IGNORE))
-    except Exception as exc:  # network, auth, missing repo: all end the same way for the user
+        return Path(
+            huggingface_hub.snapshot_download(repo_id, ignore_patterns=_HUB_IGNORE)
+        )
+    except (
+        Exception
+    ) as exc:  # network, auth, missing repo: all end the same way for the user
         raise ModelError(
             f"could not download {repo_id} from the Hugging Face hub ({type(exc).__name__}: {exc}). "
             f"If this machine is offline, copy the model here first (on a connected machine: "
@@ -110,7 +120,9 @@ def read_config(model_dir: Path) -> dict[str, Any]:
     try:
         config = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise ModelError(f"{model_dir} has no config.json; is it a model directory?") from exc
+        raise ModelError(
+            f"{model_dir} has no config.json; is it a model directory?"
+        ) from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelError(f"{path} is not valid JSON: {exc}") from exc
     if not isinstance(config, dict):
@@ -123,7 +135,9 @@ def model_max_length(model_dir: Path, config: dict[str, Any]) -> int:
     tok_cfg_path = model_dir / "tokenizer_config.json"
     if tok_cfg_path.is_file():
         try:
-            value = json.loads(tok_cfg_path.read_text(encoding="utf-8")).get("model_max_length")
+            value = json.loads(tok_cfg_path.read_text(encoding="utf-8")).get(
+                "model_max_length"
+            )
         except (UnicodeDecodeError, json.JSONDecodeError):
             value = None
         if isinstance(value, int) and 0 < value < 100_000:
@@ -131,7 +145,11 @@ def model_max_length(model_dir: Path, config: dict[str, Any]) -> int:
     positions = config.get("max_position_embeddings")
     if isinstance(positions, int) and positions > 0:
         # RoBERTa-style models reserve padding_idx + 1 positions.
-        offset = 2 if config.get("model_type") in {"roberta", "xlm-roberta", "camembert"} else 0
+        offset = (
+            2
+            if config.get("model_type") in {"roberta", "xlm-roberta", "camembert"}
+            else 0
+        )
         return positions - offset
     return 512
 

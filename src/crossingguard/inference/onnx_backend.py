@@ -17,13 +17,19 @@ class OnnxBackend:
     def __init__(self, onnx_path: Path, *, threads: int | None = None) -> None:
         try:
             import onnxruntime as ort
-        except ImportError as exc:  # pragma: no cover - onnxruntime is a base dependency
-            raise ModelError("onnxruntime is not installed: pip install onnxruntime") from exc
+        except (
+            ImportError
+        ) as exc:  # pragma: no cover - onnxruntime is a base dependency
+            raise ModelError(
+                "onnxruntime is not installed: pip install onnxruntime"
+            ) from exc
         options = ort.SessionOptions()
         if threads is not None:
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
-        options.log_severity_level = 3  # ORT warns about unused initializers in many exports
+        options.log_severity_level = (
+            3  # ORT warns about unused initializers in many exports
+        )
         try:
             self._session = ort.InferenceSession(
                 str(onnx_path), sess_options=options, providers=["CPUExecutionProvider"]
@@ -43,7 +49,10 @@ class OnnxBackend:
         self._output = "logits" if "logits" in outputs else outputs[0]
 
     def forward(
-        self, input_ids: np.ndarray, attention_mask: np.ndarray, token_type_ids: np.ndarray
+        self,
+        input_ids: np.ndarray,
+        attention_mask: np.ndarray,
+        token_type_ids: np.ndarray,
     ) -> np.ndarray:
         feed = {"input_ids": input_ids, "attention_mask": attention_mask}
         if self.uses_token_type_ids:

@@ -15,17 +15,29 @@ import numpy as np
 
 from crossingguard.errors import InputError, ModelError
 from crossingguard.inference.backends import Backend, BackendName
-from crossingguard.inference.encoding import PairEncoder, Row, load_tokenizer, pad_token_id
+from crossingguard.inference.encoding import (
+    PairEncoder,
+    Row,
+    load_tokenizer,
+    pad_token_id,
+)
 from crossingguard.inference.loading import (
     model_max_length,
     pick_onnx_file,
     read_config,
     resolve_model,
 )
-from crossingguard.labels import CONTRADICTION, ENTAILMENT, NEUTRAL, projection_from_id2label
+from crossingguard.labels import (
+    CONTRADICTION,
+    ENTAILMENT,
+    NEUTRAL,
+    projection_from_id2label,
+)
 
 Pair = tuple[str, str]
-MIN_WINDOW = 16  # smallest max_length we accept: room for specials, a condition and some premise
+MIN_WINDOW = (
+    16  # smallest max_length we accept: room for specials, a condition and some premise
+)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -53,11 +65,19 @@ def aggregate_windows(probs: np.ndarray) -> np.ndarray:
 def validate_pairs(pairs: Sequence[Any]) -> list[Pair]:
     """Check pairs are (non-empty premise, non-empty hypothesis) strings; name the bad one."""
     if isinstance(pairs, (str, bytes)):
-        raise InputError("pairs must be a list of (premise, hypothesis) tuples, got a string")
+        raise InputError(
+            "pairs must be a list of (premise, hypothesis) tuples, got a string"
+        )
     checked: list[Pair] = []
     for i, pair in enumerate(pairs):
-        if isinstance(pair, (str, bytes)) or not isinstance(pair, Sequence) or len(pair) != 2:
-            raise InputError(f"pairs -> {i}: expected a (premise, hypothesis) pair, got {pair!r:.80}")
+        if (
+            isinstance(pair, (str, bytes))
+            or not isinstance(pair, Sequence)
+            or len(pair) != 2
+        ):
+            raise InputError(
+                f"pairs -> {i}: expected a (premise, hypothesis) pair, got {pair!r:.80}"
+            )
         for part, value in zip(("premise", "hypothesis"), pair):
             if not isinstance(value, str) or not value.strip():
                 raise InputError(
@@ -95,7 +115,11 @@ class Scorer:
         return self.encoder.max_length
 
     def predict(
-        self, pairs: Sequence[Pair], *, batch_size: int = 64, show_progress: bool = False
+        self,
+        pairs: Sequence[Pair],
+        *,
+        batch_size: int = 64,
+        show_progress: bool = False,
     ) -> np.ndarray:
         """Return (n, 3) float32 probabilities, columns entailment, neutral, contradiction.
 
@@ -111,7 +135,9 @@ class Scorer:
         row_probs = self._forward(rows, batch_size, show_progress) @ self.projection
         return self._merge(rows, row_probs, len(checked))
 
-    def predict_logits(self, pairs: Sequence[Pair], *, batch_size: int = 64) -> np.ndarray:
+    def predict_logits(
+        self, pairs: Sequence[Pair], *, batch_size: int = 64
+    ) -> np.ndarray:
         """Natural-log probabilities in E/N/C order: ``softmax(predict_logits(x)) == predict(x)``.
 
         For a 3-class model and a premise that fits one window these equal the model's logits up
@@ -123,12 +149,16 @@ class Scorer:
         """The premise pieces that would be scored for this pair (one unless it is too long)."""
         return self.encoder.premise_windows(premise, hypothesis)
 
-    def _forward(self, rows: list[Row], batch_size: int, show_progress: bool) -> np.ndarray:
+    def _forward(
+        self, rows: list[Row], batch_size: int, show_progress: bool
+    ) -> np.ndarray:
         out: np.ndarray | None = None
         progress = _progress(len(rows)) if show_progress else None
         try:
             for idx, ids, mask, types in self.encoder.batches(rows, batch_size):
-                probs = softmax(self._backend.forward(ids, mask, types).astype(np.float32))
+                probs = softmax(
+                    self._backend.forward(ids, mask, types).astype(np.float32)
+                )
                 if out is None:
                     out = np.empty((len(rows), probs.shape[1]), dtype=np.float32)
                 if probs.shape[1] != self.projection.shape[0]:
@@ -159,7 +189,12 @@ class Scorer:
 
 def _progress(total: int) -> tuple[Any, Any]:
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TimeRemainingColumn,
+    )
 
     progress = Progress(
         "[progress.description]{task.description}",
@@ -205,14 +240,18 @@ def load_scorer(
         limit = min(limit, max_length)
 
     tokenizer = load_tokenizer(model_dir)
-    encoder = PairEncoder(tokenizer, max_length=limit, pad_id=pad_token_id(model_dir, tokenizer, config))
+    encoder = PairEncoder(
+        tokenizer, max_length=limit, pad_id=pad_token_id(model_dir, tokenizer, config)
+    )
 
     onnx_path = Path(onnx_file) if onnx_file is not None else pick_onnx_file(model_dir)
     if onnx_path is not None and not onnx_path.is_absolute() and not onnx_path.exists():
         onnx_path = model_dir / onnx_path
     chosen = backend
     if backend == "auto":
-        chosen = "onnx" if onnx_path is not None and _onnxruntime_available() else "torch"
+        chosen = (
+            "onnx" if onnx_path is not None and _onnxruntime_available() else "torch"
+        )
     if chosen == "onnx":
         if onnx_path is None or not onnx_path.is_file():
             raise ModelError(
@@ -226,8 +265,9 @@ def load_scorer(
         from crossingguard.inference.torch_backend import TorchBackend
 
         engine = TorchBackend(model_dir, threads=threads, device=device)
-    return Scorer(engine, encoder, projection=projection, model_dir=model_dir, name=resolved.name)
-
+    return Scorer(
+        engine, encoder, projection=projection, model_dir=model_dir, name=resolved.name
+    )
 
 
 def _onnxruntime_available() -> bool:

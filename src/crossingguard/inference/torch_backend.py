@@ -14,7 +14,9 @@ class TorchBackend:
 
     name = "torch"
 
-    def __init__(self, model_dir: Path, *, threads: int | None = None, device: str | None = None):
+    def __init__(
+        self, model_dir: Path, *, threads: int | None = None, device: str | None = None
+    ):
         try:
             import torch
             from sentence_transformers import CrossEncoder
@@ -24,19 +26,26 @@ class TorchBackend:
                 "(or use --backend onnx with a model that has onnx/model.onnx)"
             ) from exc
         if threads is not None:
-            torch.set_num_threads(threads)  # process-wide: torch has no per-model thread pool
+            torch.set_num_threads(
+                threads
+            )  # process-wide: torch has no per-model thread pool
         self._torch = torch
         try:
             encoder = CrossEncoder(str(model_dir), device=device)
         except Exception as exc:
-            raise ModelError(f"sentence-transformers cannot load {model_dir}: {exc}") from exc
+            raise ModelError(
+                f"sentence-transformers cannot load {model_dir}: {exc}"
+            ) from exc
         self._model = encoder.model.eval()
         self.device = self._model.device
         names = getattr(encoder.tokenizer, "model_input_names", ["token_type_ids"])
         self.uses_token_type_ids = "token_type_ids" in names
 
     def forward(
-        self, input_ids: np.ndarray, attention_mask: np.ndarray, token_type_ids: np.ndarray
+        self,
+        input_ids: np.ndarray,
+        attention_mask: np.ndarray,
+        token_type_ids: np.ndarray,
     ) -> np.ndarray:
         torch = self._torch
         feed = {
