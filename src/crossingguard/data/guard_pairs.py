@@ -28,7 +28,8 @@ Labeling convention
 * any prompt vs an identity / motive / past-action claim (`NEUTRAL_CLAIMS`) -> neutral, unless the
   prompt contains one of the claim's blocker words (then the prompt might settle it: skipped).
 
-Per prompt: one entailment and one contradiction where candidates exist, and a neutral with
+Per prompt: one entailment (a category claim with probability `CATEGORY_ENTAILMENT_RATE` where the
+prompt has categories) and one contradiction where candidates exist, and a neutral with
 probability `NEUTRAL_RATE`, which gives roughly E/N/C = 40/20/40 (see `report["labels"]`).
 
 Split
@@ -87,6 +88,7 @@ MAX_PREMISE_CHARS = 2000
 NEUTRAL_RATE = 0.5
 FAR_CONTRADICTION_RATE = 0.35
 CONTRAST_RATE = 0.7
+CATEGORY_ENTAILMENT_RATE = 0.75
 
 DEFAULT_DEV_SOURCES: tuple[str, ...] = (
     "ailuminate",
@@ -198,7 +200,10 @@ def pairs_for_prompt(p: gs.LabeledPrompt, *, seed: int = 0) -> list[dict[str, An
                     "source": p.source, "category": choice[1]})
 
     if ent:
-        add(rng.choice(ent), ENTAILMENT)
+        # Prefer the targeted category claims over generic / benign ones where a prompt has them.
+        targeted = [e for e in ent if e[1] in CATEGORIES]
+        pool = targeted if targeted and rng.random() < CATEGORY_ENTAILMENT_RATE else ent
+        add(rng.choice(pool), ENTAILMENT)
     if hard and rng.random() < CONTRAST_RATE:
         add(rng.choice(hard), CONTRADICTION)
     elif con:

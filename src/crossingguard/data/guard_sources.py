@@ -102,7 +102,7 @@ BEAVERTAILS_MAP = {
     "financial_crime,property_crime,theft": ("nonviolent_crime",),
     "hate_speech,offensive_language": ("toxicity",),
     "misinformation_regarding_ethics,laws_and_safety": ("misinformation",),
-    "non_violent_unethical_behavior": ("unethical_behavior",),
+    "non_violent_unethical_behavior": (),  # too broad for a targeted claim: generic only
     "privacy_violation": ("privacy",),
     "self_harm": ("self_harm",),
     "sexually_explicit,adult_content": ("sexual_content",),
@@ -113,7 +113,7 @@ BEAVERTAILS_MAP = {
 
 def read_beavertails(root: Path) -> Iterator[LabeledPrompt]:
     """Labels belong to prompt-response pairs: merge per prompt (harmful if any pair is harmful;
-    categories = union over harmful pairs)."""
+    categories = union over harmful pairs, first-seen order)."""
     merged: dict[str, tuple[bool, list[str]]] = {}
     for r in _json(_guard(root, "beavertails", "beavertails_30k.json")):
         flags = ast.literal_eval(r["category"]) if r.get("category") else {}
@@ -121,7 +121,15 @@ def read_beavertails(root: Path) -> Iterator[LabeledPrompt]:
         cats = [c for key, on in flags.items() if on and harmful for c in BEAVERTAILS_MAP.get(key, ())]
         prev_h, prev_c = merged.get(r["text"], (False, []))
         merged[r["text"]] = (prev_h or harmful, prev_c + cats)
-    return _emit(_lp(t, h, c if h else (), "beavertails") for t, (h, c) in merged.items())
+    out = []
+    for text, (harmful, cats) in merged.items():
+        cats = list(dict.fromkeys(cats)) if harmful else []
+        if len(cats) > 1 and "violent_crime" in cats:
+            # BeaverTails' violence flag includes "aiding and abetting" any crime: with a more
+            # specific flag present it is not a claim that the prompt seeks to hurt someone.
+            cats.remove("violent_crime")
+        out.append(_lp(text, harmful, cats, "beavertails"))
+    return _emit(out)
 
 
 # SORRY-Bench 2024-06 ids -> canonical categories; None = borderline (harmful left unset).
