@@ -159,10 +159,12 @@ def compute_teacher_logits(
 
     n_shards = (len(pairs) + shard_rows - 1) // shard_rows
     done = {int(p.stem.split("_")[1]) for p in _shards(entry)}
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     with Progress(TextColumn("[bold]teacher logits"), BarColumn(), MofNCompleteColumn(),
-                  TimeRemainingColumn(), disable=not show_progress, transient=False) as progress:
+                  TimeRemainingColumn(), console=Console(stderr=True),  # stdout stays parseable
+                  disable=not show_progress, transient=False) as progress:
         rows_done = sum(min(shard_rows, len(pairs) - i * shard_rows) for i in done if i < n_shards)
         task = progress.add_task("score", total=len(pairs), completed=rows_done)
         for i in range(n_shards):
