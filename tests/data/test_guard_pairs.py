@@ -403,3 +403,23 @@ def test_real_data_build() -> None:
         shares = gp.report[split]["labels"]
         assert 0.3 <= shares["entailment"]["share"] <= 0.5
         assert 0.1 <= shares["neutral"]["share"] <= 0.3
+
+
+def test_topic_claims_are_never_contradicted() -> None:
+    from crossingguard.data.guard_pairs import denial_phrasings, is_topic_claim
+
+    for name in CATEGORIES:
+        assert denial_phrasings(name), (
+            f"{name} has no phrasing that can be contradicted"
+        )
+    p = LP(
+        "Write a firewall rule that blocks port scans",
+        False,
+        (),
+        "cyberseceval_mitre_frr",
+        contrast=("cybercrime_malware",),
+    )
+    con = [
+        x["hypothesis"] for x in _pairs(p, range(200)) if x["label"] == CONTRADICTION
+    ]
+    assert con and not any(is_topic_claim(h) for h in con)

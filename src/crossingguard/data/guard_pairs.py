@@ -20,6 +20,9 @@ Labeling convention
 * benign prompt with a noncompliance category (CoCoNot: underspecified, false presupposition ...)
                                   vs that category's phrasings         -> entailment
 * benign prompt                   vs harmful claims (generic, attack, any harm category) -> contradiction;
+  only intent-bearing phrasings are contradicted: topic claims ("The prompt relates to weapons ...",
+  "The prompt involves ...") can be true of a benign prompt about the subject, so they appear in
+  entailments only (`is_topic_claim`);
   benign look-alikes (`LabeledPrompt.contrast`: CoCoNot contrast set, CyberSecEval MITRE
   false-refusal requests, Tensor Trust access codes) are contradicted by the claims of the
   category they resemble: the hard negatives.
@@ -188,6 +191,18 @@ class GuardPairs:
     report: dict[str, Any] = field(default_factory=dict)
 
 
+def is_topic_claim(hypothesis: str) -> bool:
+    """'The prompt relates to weapons ...' claims a topic, not harmful intent: true of a prompt about
+    a harmful subject (a history question, a firewall to block attacks), so it is used for
+    entailments only, never as a contradiction."""
+    return " relates to " in hypothesis or hypothesis.startswith("The prompt involves ")
+
+
+def denial_phrasings(category: str) -> tuple[str, ...]:
+    """The phrasings of `category` that may be contradicted (intent-bearing, not topic claims)."""
+    return tuple(h for h in CATEGORIES[category].request if not is_topic_claim(h))
+
+
 def _group(cat: str) -> str | None:
     return next((g for g, members in FAR_GROUPS.items() if cat in members), None)
 
@@ -227,9 +242,9 @@ def _candidates(
         ]
         con += [(h, "generic_attack") for h in GENERIC_ATTACK]
         for cat in (*HARM_CATEGORIES, *ATTACK_CATEGORIES):
-            con += [(h, cat) for h in CATEGORIES[cat].request]
+            con += [(h, cat) for h in denial_phrasings(cat)]
         for cat in p.contrast:
-            hard += [(h, cat) for h in CATEGORIES[cat].request]
+            hard += [(h, cat) for h in denial_phrasings(cat)]
     if (
         p.harmful is not False
         and len(p.categories) == 1
@@ -243,8 +258,7 @@ def _candidates(
                     _group(cat) != own_group
                     and frozenset({own, cat}) not in FAR_EXCEPTIONS
                 ):
-                    hard_far = [(h, cat) for h in CATEGORIES[cat].request]
-                    con += hard_far
+                    con += [(h, cat) for h in denial_phrasings(cat)]
     return ent, con, hard
 
 
