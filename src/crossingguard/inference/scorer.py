@@ -172,7 +172,8 @@ class Scorer:
         finally:
             if progress is not None:
                 progress[0].stop()
-        assert out is not None  # rows is non-empty here
+        if out is None:  # unreachable: predict() returns early for no pairs
+            raise ModelError("no rows were scored")
         return out
 
     @staticmethod
