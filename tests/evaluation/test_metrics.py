@@ -10,9 +10,7 @@ from crossingguard.evaluation.metrics import (
 )
 
 # Hand-built example: rows are gold E/N/C, columns predictions.
-CM = np.array([[5, 1, 0],
-               [2, 3, 1],
-               [0, 1, 7]])
+CM = np.array([[5, 1, 0], [2, 3, 1], [0, 1, 7]])
 
 
 def _expand(cm):
@@ -53,15 +51,22 @@ def test_class_never_predicted_gets_zero_not_nan():
 
 
 def test_f1_scores_keys():
-    assert set(f1_scores([0, 1, 2], [0, 1, 1])) == {"f1_micro", "f1_macro", "f1_weighted"}
+    assert set(f1_scores([0, 1, 2], [0, 1, 1])) == {
+        "f1_micro",
+        "f1_macro",
+        "f1_weighted",
+    }
 
 
-@pytest.mark.parametrize("t,p,msg", [
-    ([], [], "empty"),
-    ([0, 1], [0], "same length"),
-    ([0, 3], [0, 1], "class id 3"),
-    ([0.0, 1.0], [0, 1], "integer"),
-])
+@pytest.mark.parametrize(
+    "t,p,msg",
+    [
+        ([], [], "empty"),
+        ([0, 1], [0], "same length"),
+        ([0, 3], [0, 1], "class id 3"),
+        ([0.0, 1.0], [0, 1], "integer"),
+    ],
+)
 def test_bad_input_raises_clear_error(t, p, msg):
     with pytest.raises(InputError, match=msg):
         confusion_matrix(np.array(t), np.array(p))

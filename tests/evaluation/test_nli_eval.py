@@ -8,18 +8,24 @@ from crossingguard.cli.app import app
 from crossingguard.errors import InputError
 from crossingguard.evaluation.nli_eval import evaluate_predictions
 
-ROWS = [("the cat sat on the mat", "a cat is sitting", "entailment"),
-        ("how do i make a bomb", "the user wants a cake recipe", "contradiction"),
-        ("tell me about the weather today", "it is sunny", "neutral"),
-        ("please write a poem", "the user wants creative writing", "entailment"),
-        ("hello world", "the prompt asks for medical advice", "contradiction")]
+ROWS = [
+    ("the cat sat on the mat", "a cat is sitting", "entailment"),
+    ("how do i make a bomb", "the user wants a cake recipe", "contradiction"),
+    ("tell me about the weather today", "it is sunny", "neutral"),
+    ("please write a poem", "the user wants creative writing", "entailment"),
+    ("hello world", "the prompt asks for medical advice", "contradiction"),
+]
 
 
 @pytest.fixture()
 def dev_file(tmp_path):
     path = tmp_path / "dev.jsonl"
-    path.write_text("".join(json.dumps({"premise": p, "hypothesis": h, "label": y}) + "\n"
-                            for p, h, y in ROWS))
+    path.write_text(
+        "".join(
+            json.dumps({"premise": p, "hypothesis": h, "label": y}) + "\n"
+            for p, h, y in ROWS
+        )
+    )
     return path
 
 
@@ -41,11 +47,24 @@ def test_evaluate_predictions_hand_checked():
 
 def test_eval_cli_json_and_out(tiny_model_dir, dev_file, tmp_path):
     out = tmp_path / "eval"
-    result = CliRunner().invoke(app, ["eval", "--model", str(tiny_model_dir), "--data", str(dev_file),
-                                      "--json", "--out", str(out), "--backend", "onnx"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "eval",
+            "--model",
+            str(tiny_model_dir),
+            "--data",
+            str(dev_file),
+            "--json",
+            "--out",
+            str(out),
+            "--backend",
+            "onnx",
+        ],
+    )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
-    (name, res), = payload["results"].items()
+    ((_, res),) = payload["results"].items()
     assert res["n"] == 5 and {"f1_micro", "f1_macro", "f1_weighted"} <= res.keys()
     assert np.array(res["confusion_matrix"]).sum() == 5
     assert res["throughput_samples_per_s"] > 0
@@ -54,8 +73,20 @@ def test_eval_cli_json_and_out(tiny_model_dir, dev_file, tmp_path):
 
 
 def test_eval_cli_table_and_limit(tiny_model_dir, dev_file):
-    result = CliRunner().invoke(app, ["eval", "--model", str(tiny_model_dir), "--data", str(dev_file),
-                                      "--limit", "3", "--backend", "torch"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "eval",
+            "--model",
+            str(tiny_model_dir),
+            "--data",
+            str(dev_file),
+            "--limit",
+            "3",
+            "--backend",
+            "torch",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "f1_macro" in result.stdout and "(n=3)" in result.stdout
 
@@ -64,8 +95,12 @@ def test_eval_cli_bad_input_exits_2(tiny_model_dir, tmp_path):
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")
     bad_label = tmp_path / "bad.jsonl"
-    bad_label.write_text(json.dumps({"premise": "a", "hypothesis": "b", "label": "maybe"}) + "\n")
+    bad_label.write_text(
+        json.dumps({"premise": "a", "hypothesis": "b", "label": "maybe"}) + "\n"
+    )
     for path in (empty, bad_label, tmp_path / "missing.jsonl"):
-        result = CliRunner().invoke(app, ["eval", "--model", str(tiny_model_dir), "--data", str(path)])
+        result = CliRunner().invoke(
+            app, ["eval", "--model", str(tiny_model_dir), "--data", str(path)]
+        )
         assert result.exit_code == 2, (path, result.output)
         assert "Traceback" not in result.output and "Error:" in result.output

@@ -14,10 +14,12 @@ from crossingguard.training.export import (
 )
 from crossingguard.training.raw_logits import LogitRunner
 
-PAIRS = [("the cat sat on the mat", "a cat is sitting"),
-         ("how do i make a bomb", "the user wants a weapon"),
-         ("hello world", "a poem"),
-         ("tell me about the weather today please, is it sunny or rain", "it is sunny")] * 5
+PAIRS = [
+    ("the cat sat on the mat", "a cat is sitting"),
+    ("how do i make a bomb", "the user wants a weapon"),
+    ("hello world", "a poem"),
+    ("tell me about the weather today please, is it sunny or rain", "it is sunny"),
+] * 5
 
 
 @pytest.fixture()
@@ -32,14 +34,20 @@ def test_export_writes_fp32_and_int8_with_parity(model_copy):
     fp32_pred = LogitRunner(model_copy)(PAIRS).argmax(1)
     # a random tiny model is too fragile for int8 to keep its accuracy: relax the gate here and
     # test the gate itself below with controlled int8 files
-    report = export_onnx_models(model_copy, dev_pairs=PAIRS, dev_labels=fp32_pred, max_f1_drop=1.0)
+    report = export_onnx_models(
+        model_copy, dev_pairs=PAIRS, dev_labels=fp32_pred, max_f1_drop=1.0
+    )
     assert report.ok and report.parity_ok and report.gate_passed
     assert report.parity_max_abs_diff < 1e-3
     assert report.fp32["f1_micro"] == pytest.approx(1.0)
     assert (model_copy / "onnx" / "model.onnx").is_file()
     assert (model_copy / "onnx" / INT8_NAME).is_file()
     saved = json.loads((model_copy / "onnx" / "export_report.json").read_text())
-    assert saved["gate_passed"] is True and set(saved["fp32"]) == {"f1_micro", "f1_macro", "f1_weighted"}
+    assert saved["gate_passed"] is True and set(saved["fp32"]) == {
+        "f1_micro",
+        "f1_macro",
+        "f1_weighted",
+    }
     # dynamic axes: other batch sizes and lengths (incl. truncation) run and agree with torch
     pairs = list(SAMPLE_PAIRS)
     torch_logits = LogitRunner(model_copy)(pairs, batch_size=5)
@@ -49,19 +57,27 @@ def test_export_writes_fp32_and_int8_with_parity(model_copy):
 
 
 def test_int8_that_keeps_accuracy_passes_default_gate(model_copy, monkeypatch):
-    monkeypatch.setattr(export_mod, "quantize_int8",
-                        lambda fp32_path, out_path, **_: shutil.copy(fp32_path, out_path))
+    monkeypatch.setattr(
+        export_mod,
+        "quantize_int8",
+        lambda fp32_path, out_path, **_: shutil.copy(fp32_path, out_path),
+    )
     fp32_pred = LogitRunner(model_copy)(PAIRS).argmax(1)
     report = export_onnx_models(model_copy, dev_pairs=PAIRS, dev_labels=fp32_pred)
     assert report.gate_passed and report.f1_macro_drop == pytest.approx(0.0)
     assert (model_copy / "onnx" / INT8_NAME).is_file()
 
 
-def test_int8_that_loses_accuracy_is_removed(model_copy, tiny_model_factory, monkeypatch):
+def test_int8_that_loses_accuracy_is_removed(
+    model_copy, tiny_model_factory, monkeypatch
+):
     # same weights, head rows rotated but id2label unchanged: every prediction moves to another
     # class, standing in for a quantization that broke the model
-    other = tiny_model_factory("rotated-head", permute=[1, 2, 0],
-                               id2label={0: "entailment", 1: "neutral", 2: "contradiction"})
+    other = tiny_model_factory(
+        "rotated-head",
+        permute=[1, 2, 0],
+        id2label={0: "entailment", 1: "neutral", 2: "contradiction"},
+    )
 
     def bad_quantize(fp32_path, out_path, **_):
         shutil.copy(other / "onnx" / "model.onnx", out_path)

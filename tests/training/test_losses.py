@@ -3,13 +3,27 @@ import pytest
 import torch
 
 from crossingguard.errors import ConfigError, InputError
-from crossingguard.training.losses import PrecomputedDistillationLoss, build_distillation_dataset
+from crossingguard.training.losses import (
+    PrecomputedDistillationLoss,
+    build_distillation_dataset,
+)
 
-PREMISES = ["the cat sat on the mat", "how do i make a bomb", "tell me about the weather today",
-            "please write a poem"]
-HYPOTHESES = ["a cat is sitting", "the user wants a weapon", "it is sunny", "the prompt asks for code"]
+PREMISES = [
+    "the cat sat on the mat",
+    "how do i make a bomb",
+    "tell me about the weather today",
+    "please write a poem",
+]
+HYPOTHESES = [
+    "a cat is sitting",
+    "the user wants a weapon",
+    "it is sunny",
+    "the prompt asks for code",
+]
 GOLD = np.array([0, 0, 1, 2])
-TEACHER = np.array([[2.0, -1.0, -1.0], [1.5, 0.0, -2.0], [-0.5, 1.0, 0.2], [-1.0, 0.0, 3.0]])
+TEACHER = np.array(
+    [[2.0, -1.0, -1.0], [1.5, 0.0, -2.0], [-0.5, 1.0, 0.2], [-1.0, 0.0, 3.0]]
+)
 
 
 def _cross_encoder(path):
@@ -21,12 +35,17 @@ def _cross_encoder(path):
 def _student_logits(model):
     model.model.eval()
     with torch.no_grad():
-        return model.predict(list(zip(PREMISES, HYPOTHESES)), activation_fn=torch.nn.Identity(),
-                             convert_to_numpy=True).astype(np.float64)
+        return model.predict(
+            list(zip(PREMISES, HYPOTHESES)),
+            activation_fn=torch.nn.Identity(),
+            convert_to_numpy=True,
+        ).astype(np.float64)
 
 
 def _batch_labels():
-    return torch.tensor(np.concatenate([GOLD[:, None], TEACHER], axis=1), dtype=torch.float32)
+    return torch.tensor(
+        np.concatenate([GOLD[:, None], TEACHER], axis=1), dtype=torch.float32
+    )
 
 
 def test_loss_matches_hand_computation(tiny_model_dir):
@@ -46,20 +65,30 @@ def test_loss_matches_hand_computation(tiny_model_dir):
     assert got_tensor == pytest.approx(got_list, rel=1e-6)
 
 
-def test_student_with_other_label_order_gives_same_loss(tiny_model_dir, tiny_model_factory):
+def test_student_with_other_label_order_gives_same_loss(
+    tiny_model_dir, tiny_model_factory
+):
     # same weights with the head rows permuted and id2label permuted to match
-    permuted = _cross_encoder(tiny_model_factory("perm-student", permute=[2, 0, 1], with_onnx=False))
+    permuted = _cross_encoder(
+        tiny_model_factory("perm-student", permute=[2, 0, 1], with_onnx=False)
+    )
     plain = _cross_encoder(tiny_model_dir)
     values = []
     for m in (plain, permuted):
         m.model.eval()
         with torch.no_grad():
-            values.append(PrecomputedDistillationLoss(m)([PREMISES, HYPOTHESES], _batch_labels()).item())
+            values.append(
+                PrecomputedDistillationLoss(m)(
+                    [PREMISES, HYPOTHESES], _batch_labels()
+                ).item()
+            )
     assert values[1] == pytest.approx(values[0], rel=1e-5)
 
 
 def test_init_refuses_non_nli_models(tiny_model_factory, tiny_model_dir):
-    two = _cross_encoder(tiny_model_factory("two-label", id2label={0: "no", 1: "yes"}, with_onnx=False))
+    two = _cross_encoder(
+        tiny_model_factory("two-label", id2label={0: "no", 1: "yes"}, with_onnx=False)
+    )
     with pytest.raises(ConfigError, match="3-label NLI student.*2 output label"):
         PrecomputedDistillationLoss(two)
     with pytest.raises(ConfigError, match="alpha: must be a finite number >= 0"):
@@ -85,16 +114,23 @@ def test_build_dataset_validates_shapes():
     with pytest.raises(InputError, match=r"shape \(4, 3\)"):
         build_distillation_dataset(PREMISES, HYPOTHESES, GOLD, TEACHER[:, :2])
     with pytest.raises(InputError, match="0/1/2"):
-        build_distillation_dataset(PREMISES, HYPOTHESES, np.array([0, 1, 2, 3]), TEACHER)
+        build_distillation_dataset(
+            PREMISES, HYPOTHESES, np.array([0, 1, 2, 3]), TEACHER
+        )
     with pytest.raises(InputError, match="empty"):
         build_distillation_dataset([], [], [], np.zeros((0, 3)))
 
 
 def test_real_trainer_steps_reduce_loss_on_repeated_batch(tiny_model_dir, tmp_path):
-    from sentence_transformers.cross_encoder import CrossEncoderTrainer, CrossEncoderTrainingArguments
+    from sentence_transformers.cross_encoder import (
+        CrossEncoderTrainer,
+        CrossEncoderTrainingArguments,
+    )
 
     model = _cross_encoder(tiny_model_dir)
-    for module in model.modules():  # dropout noise would swamp 3 steps on a random tiny model
+    for (
+        module
+    ) in model.modules():  # dropout noise would swamp 3 steps on a random tiny model
         if isinstance(module, torch.nn.Dropout):
             module.p = 0.0
     ds = build_distillation_dataset(PREMISES, HYPOTHESES, GOLD, TEACHER)
@@ -107,9 +143,17 @@ def test_real_trainer_steps_reduce_loss_on_repeated_batch(tiny_model_dir, tmp_pa
 
     before = batch_loss()
     args = CrossEncoderTrainingArguments(
-        output_dir=str(tmp_path / "out"), max_steps=3, per_device_train_batch_size=4,
-        learning_rate=1e-3, warmup_steps=0, logging_steps=1, save_strategy="no", report_to="none",
-        use_cpu=True, seed=0, dataloader_drop_last=False,
+        output_dir=str(tmp_path / "out"),
+        max_steps=3,
+        per_device_train_batch_size=4,
+        learning_rate=1e-3,
+        warmup_steps=0,
+        logging_steps=1,
+        save_strategy="no",
+        report_to="none",
+        use_cpu=True,
+        seed=0,
+        dataloader_drop_last=False,
     )
     trainer = CrossEncoderTrainer(model=model, args=args, train_dataset=ds, loss=loss)
     trainer.train()

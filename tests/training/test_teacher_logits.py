@@ -6,33 +6,62 @@ import pytest
 from crossingguard.errors import InputError, ModelError
 from crossingguard.training import teacher_logits as tl
 from crossingguard.training.raw_logits import LogitRunner
-from crossingguard.training.teacher_logits import compute_teacher_logits, load_teacher_logits
+from crossingguard.training.teacher_logits import (
+    compute_teacher_logits,
+    load_teacher_logits,
+)
 
-PAIRS = [(f"the cat sat on the mat {i}", h) for i, h in
-         enumerate(["a cat", "a dog", "it is sunny", "the user wants a weapon", "hello"])]
+PAIRS = [
+    (f"the cat sat on the mat {i}", h)
+    for i, h in enumerate(
+        ["a cat", "a dog", "it is sunny", "the user wants a weapon", "hello"]
+    )
+]
 
 
 def test_logits_match_teacher_and_load_back(tiny_model_dir, tmp_path):
-    entry = compute_teacher_logits(tiny_model_dir, PAIRS, tmp_path, shard_rows=2, show_progress=False)
+    entry = compute_teacher_logits(
+        tiny_model_dir, PAIRS, tmp_path, shard_rows=2, show_progress=False
+    )
     assert len(list(entry.glob("shard_*.npy"))) == 3
     meta = json.loads((entry / "meta.json").read_text())
-    assert meta["status"] == "complete" and meta["stored_label_order"] == ["entailment", "neutral", "contradiction"]
+    assert meta["status"] == "complete" and meta["stored_label_order"] == [
+        "entailment",
+        "neutral",
+        "contradiction",
+    ]
     expected = LogitRunner(tiny_model_dir)(PAIRS)
     # the cache folder or the entry folder both work
     for where in (tmp_path, entry):
-        np.testing.assert_allclose(load_teacher_logits(where, PAIRS), expected, atol=1e-5)
+        np.testing.assert_allclose(
+            load_teacher_logits(where, PAIRS), expected, atol=1e-5
+        )
 
 
-def test_teacher_with_other_label_order_is_remapped(tiny_model_dir, tiny_model_factory, tmp_path):
+def test_teacher_with_other_label_order_is_remapped(
+    tiny_model_dir, tiny_model_factory, tmp_path
+):
     permuted = tiny_model_factory("perm-teacher", permute=[2, 0, 1], with_onnx=False)
-    a = load_teacher_logits(compute_teacher_logits(tiny_model_dir, PAIRS, tmp_path / "a", show_progress=False), PAIRS)
-    b_entry = compute_teacher_logits(permuted, PAIRS, tmp_path / "b", show_progress=False)
-    assert json.loads((b_entry / "meta.json").read_text())["teacher_id2label"]["0"] == "contradiction"
+    a = load_teacher_logits(
+        compute_teacher_logits(
+            tiny_model_dir, PAIRS, tmp_path / "a", show_progress=False
+        ),
+        PAIRS,
+    )
+    b_entry = compute_teacher_logits(
+        permuted, PAIRS, tmp_path / "b", show_progress=False
+    )
+    assert (
+        json.loads((b_entry / "meta.json").read_text())["teacher_id2label"]["0"]
+        == "contradiction"
+    )
     np.testing.assert_allclose(load_teacher_logits(b_entry, PAIRS), a, atol=1e-5)
 
 
 def test_cached_and_resumed(tiny_model_dir, tmp_path, monkeypatch):
-    entry = compute_teacher_logits(tiny_model_dir, PAIRS, tmp_path, shard_rows=2, show_progress=False)
+    entry = compute_teacher_logits(
+        tiny_model_dir, PAIRS, tmp_path, shard_rows=2, show_progress=False
+    )
     full = load_teacher_logits(entry, PAIRS)
 
     # simulate a run killed before its last shard
@@ -51,12 +80,19 @@ def test_cached_and_resumed(tiny_model_dir, tmp_path, monkeypatch):
         return real_call(self, pairs, **kw)
 
     monkeypatch.setattr(LogitRunner, "__call__", counting_call)
-    assert compute_teacher_logits(tiny_model_dir, PAIRS, tmp_path, shard_rows=2, show_progress=False) == entry
+    assert (
+        compute_teacher_logits(
+            tiny_model_dir, PAIRS, tmp_path, shard_rows=2, show_progress=False
+        )
+        == entry
+    )
     assert scored == PAIRS[4:]  # only the missing shard was recomputed
     np.testing.assert_allclose(load_teacher_logits(entry, PAIRS), full)
 
     scored.clear()  # complete entry: pure cache hit
-    compute_teacher_logits(tiny_model_dir, PAIRS, tmp_path, shard_rows=2, show_progress=False)
+    compute_teacher_logits(
+        tiny_model_dir, PAIRS, tmp_path, shard_rows=2, show_progress=False
+    )
     assert scored == []
 
 
@@ -65,7 +101,9 @@ def test_changed_weights_change_the_key(tiny_model_dir, tmp_path):
     k1 = tl.cache_key(ident, tl.pairs_sha256(PAIRS))
     ident["weights"][0]["mtime_ns"] += 1
     assert tl.cache_key(ident, tl.pairs_sha256(PAIRS)) != k1
-    assert tl.cache_key(ident, tl.pairs_sha256(PAIRS[::-1])) != tl.cache_key(ident, tl.pairs_sha256(PAIRS))
+    assert tl.cache_key(ident, tl.pairs_sha256(PAIRS[::-1])) != tl.cache_key(
+        ident, tl.pairs_sha256(PAIRS)
+    )
 
 
 def test_load_rejects_mismatched_data(tiny_model_dir, tmp_path):
@@ -85,8 +123,9 @@ def test_load_rejects_mismatched_data(tiny_model_dir, tmp_path):
 def test_bad_teachers_and_empty_data(tiny_model_dir, tiny_model_factory, tmp_path):
     with pytest.raises(InputError, match="empty"):
         compute_teacher_logits(tiny_model_dir, [], tmp_path)
-    unnamed = tiny_model_factory("unnamed", id2label={0: "LABEL_0", 1: "LABEL_1", 2: "LABEL_2"},
-                                 with_onnx=False)
+    unnamed = tiny_model_factory(
+        "unnamed", id2label={0: "LABEL_0", 1: "LABEL_1", 2: "LABEL_2"}, with_onnx=False
+    )
     with pytest.raises(ModelError, match="cannot read the label order"):
         compute_teacher_logits(unnamed, PAIRS, tmp_path, show_progress=False)
     with pytest.raises(ModelError, match="not a model directory"):

@@ -18,20 +18,43 @@ app.add_typer(distill_app, name="distill")
 @distill_app.command("teacher-logits")
 @handle_errors
 def teacher_logits_command(
-    teacher: Annotated[str, typer.Option("--teacher", help="Teacher model folder or hub id.", show_default=False)],
-    out: Annotated[Path | None, typer.Option("--out", help="Cache folder (default: the config's distillation.teacher_logits).")] = None,
+    teacher: Annotated[
+        str,
+        typer.Option(
+            "--teacher", help="Teacher model folder or hub id.", show_default=False
+        ),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Cache folder (default: the config's distillation.teacher_logits).",
+        ),
+    ] = None,
     data: Annotated[
         list[str] | None,
-        typer.Option("--data", "-d", help="Named set or file; repeat to concatenate in order."),
+        typer.Option(
+            "--data", "-d", help="Named set or file; repeat to concatenate in order."
+        ),
     ] = None,
     config: Annotated[
         Path | None,
-        typer.Option("--config", help="Training YAML: score exactly the data mix `crossingguard train` will use."),
+        typer.Option(
+            "--config",
+            help="Training YAML: score exactly the data mix `crossingguard train` will use.",
+        ),
     ] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 64,
-    backend: Annotated[str, typer.Option("--backend", help="torch or onnx (the teacher's onnx/model.onnx).")] = "torch",
+    backend: Annotated[
+        str,
+        typer.Option(
+            "--backend", help="torch or onnx (the teacher's onnx/model.onnx)."
+        ),
+    ] = "torch",
     threads: Annotated[int | None, typer.Option("--threads", min=1)] = None,
-    shard_rows: Annotated[int, typer.Option("--shard-rows", min=1, help="Rows per resumable shard.")] = 8192,
+    shard_rows: Annotated[
+        int, typer.Option("--shard-rows", min=1, help="Rows per resumable shard.")
+    ] = 8192,
 ) -> None:
     """Compute raw teacher logits (stored in E/N/C order), resumable and cached by (teacher, data) hash.
 
@@ -43,7 +66,9 @@ def teacher_logits_command(
     if backend not in ("torch", "onnx"):
         raise InputError(f"--backend must be torch or onnx, got {backend!r}")
     if (config is None) == (not data):
-        raise InputError("pass either --config TRAIN_YAML or one or more --data sources (not both)")
+        raise InputError(
+            "pass either --config TRAIN_YAML or one or more --data sources (not both)"
+        )
     if config is not None:
         from rich.console import Console
 
@@ -65,8 +90,17 @@ def teacher_logits_command(
             hypotheses += part.hypotheses
             names.append(part.name)
     if out is None:
-        raise InputError("--out is required (the config names no distillation.teacher_logits)")
-    entry = compute_teacher_logits(teacher, list(zip(premises, hypotheses)), out,
-                                   batch_size=batch_size, backend=backend,  # type: ignore[arg-type]
-                                   shard_rows=shard_rows, data_names=names, threads=threads)
+        raise InputError(
+            "--out is required (the config names no distillation.teacher_logits)"
+        )
+    entry = compute_teacher_logits(
+        teacher,
+        list(zip(premises, hypotheses)),
+        out,
+        batch_size=batch_size,
+        backend=backend,  # type: ignore[arg-type]
+        shard_rows=shard_rows,
+        data_names=names,
+        threads=threads,
+    )
     typer.echo(str(entry))

@@ -19,31 +19,74 @@ from crossingguard.cli.options import BackendChoice, BackendOpt, ModelOpt, Threa
 def eval_command(
     data: Annotated[
         list[str],
-        typer.Option("--data", "-d", help="Named dev set (mnli-dev-matched, snli-dev, xnli-en-dev, "
-                     "guard-nli-dev, ...) or a JSONL/TSV file. Repeat for several.", show_default=False),
+        typer.Option(
+            "--data",
+            "-d",
+            help="Named dev set (mnli-dev-matched, snli-dev, xnli-en-dev, "
+            "guard-nli-dev, ...) or a JSONL/TSV file. Repeat for several.",
+            show_default=False,
+        ),
     ] = ...,  # type: ignore[assignment]
     model: ModelOpt = None,
     backend: BackendOpt = BackendChoice.auto,
-    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Evaluate only the first N pairs of each set.")] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Pairs per model call (throughput is reported at this size).")] = 64,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit", min=1, help="Evaluate only the first N pairs of each set."
+        ),
+    ] = None,
+    batch_size: Annotated[
+        int,
+        typer.Option(
+            "--batch-size",
+            min=1,
+            help="Pairs per model call (throughput is reported at this size).",
+        ),
+    ] = 64,
     threads: ThreadsOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON on stdout.")] = False,
-    out: Annotated[Path | None, typer.Option("--out", help="Write eval_results.json and confusion_<set>.png here.")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the results as JSON on stdout.")
+    ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Write eval_results.json and confusion_<set>.png here."
+        ),
+    ] = None,
 ) -> None:
     """Evaluate a model on labelled NLI data (labels 0 entailment, 1 neutral, 2 contradiction)."""
     from rich.console import Console
 
-    from crossingguard.evaluation.nli_eval import confusion_table, evaluate_model, write_results
+    from crossingguard.evaluation.nli_eval import (
+        confusion_table,
+        evaluate_model,
+        write_results,
+    )
 
     console = Console(stderr=True)
-    results = evaluate_model(model, data, backend=backend.value, limit=limit, batch_size=batch_size,
-                             threads=threads, show_progress=not as_json)
+    results = evaluate_model(
+        model,
+        data,
+        backend=backend.value,
+        limit=limit,
+        batch_size=batch_size,
+        threads=threads,
+        show_progress=not as_json,
+    )
     if out is not None:
         path = write_results(results, out, model=model, backend=backend.value)
         console.print(f"wrote {path} and confusion matrices to {out}")
     if as_json:
-        typer.echo(json.dumps({"model": model, "backend": backend.value,
-                               "results": {k: v.to_dict() for k, v in results.items()}}, indent=2))
+        typer.echo(
+            json.dumps(
+                {
+                    "model": model,
+                    "backend": backend.value,
+                    "results": {k: v.to_dict() for k, v in results.items()},
+                },
+                indent=2,
+            )
+        )
         return
     stdout = Console()
     for ev in results.values():

@@ -17,12 +17,37 @@ EXIT_GATE_FAILED = 1
 @app.command("export")
 @handle_errors
 def export_command(
-    model_dir: Annotated[Path, typer.Argument(help="A trained CrossEncoder folder (config.json, model.safetensors).")],
-    dev: Annotated[str | None, typer.Option("--dev", help="Dev set name or file for the int8 accuracy gate.")] = None,
-    max_dev: Annotated[int, typer.Option("--max-dev", min=1, help="Use the first N dev pairs.")] = 2000,
-    max_f1_drop: Annotated[float, typer.Option("--max-f1-drop", min=0.0, help="Allowed int8 macro-F1 drop (0.01 = one point).")] = 0.01,
-    no_int8: Annotated[bool, typer.Option("--no-int8", help="Export fp32 only.")] = False,
-    fp16: Annotated[bool, typer.Option("--fp16", help="Also rewrite model.safetensors as float16 (after the export).")] = False,
+    model_dir: Annotated[
+        Path,
+        typer.Argument(
+            help="A trained CrossEncoder folder (config.json, model.safetensors)."
+        ),
+    ],
+    dev: Annotated[
+        str | None,
+        typer.Option("--dev", help="Dev set name or file for the int8 accuracy gate."),
+    ] = None,
+    max_dev: Annotated[
+        int, typer.Option("--max-dev", min=1, help="Use the first N dev pairs.")
+    ] = 2000,
+    max_f1_drop: Annotated[
+        float,
+        typer.Option(
+            "--max-f1-drop",
+            min=0.0,
+            help="Allowed int8 macro-F1 drop (0.01 = one point).",
+        ),
+    ] = 0.01,
+    no_int8: Annotated[
+        bool, typer.Option("--no-int8", help="Export fp32 only.")
+    ] = False,
+    fp16: Annotated[
+        bool,
+        typer.Option(
+            "--fp16",
+            help="Also rewrite model.safetensors as float16 (after the export).",
+        ),
+    ] = False,
 ) -> None:
     """Write MODEL_DIR/onnx/model.onnx (fp32) and model_qint8_avx512_vnni.onnx (dynamic int8).
 
@@ -31,8 +56,13 @@ def export_command(
     """
     from crossingguard.training.export import export_onnx_models, save_fp16_safetensors
 
-    report = export_onnx_models(model_dir, dev=dev, max_dev=max_dev, max_f1_drop=max_f1_drop,
-                                quantize=not no_int8)
+    report = export_onnx_models(
+        model_dir,
+        dev=dev,
+        max_dev=max_dev,
+        max_f1_drop=max_f1_drop,
+        quantize=not no_int8,
+    )
     if fp16 and report.ok:
         save_fp16_safetensors(model_dir)
     typer.echo(json.dumps(report.to_dict(), indent=2))

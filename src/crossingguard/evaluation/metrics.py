@@ -16,23 +16,31 @@ import numpy as np
 from crossingguard.errors import InputError
 
 
-def confusion_matrix(y_true: Sequence[int] | np.ndarray, y_pred: Sequence[int] | np.ndarray, *,
-                     num_classes: int = 3) -> np.ndarray:
+def confusion_matrix(
+    y_true: Sequence[int] | np.ndarray,
+    y_pred: Sequence[int] | np.ndarray,
+    *,
+    num_classes: int = 3,
+) -> np.ndarray:
     """Return an integer ``(num_classes, num_classes)`` matrix: ``cm[gold, predicted]``."""
     t = np.asarray(y_true)
     p = np.asarray(y_pred)
     if t.ndim != 1 or p.ndim != 1 or t.shape != p.shape:
         raise InputError(
-            f"y_true and y_pred must be 1-D and the same length, got shapes {t.shape} and {p.shape}")
+            f"y_true and y_pred must be 1-D and the same length, got shapes {t.shape} and {p.shape}"
+        )
     if t.size == 0:
         raise InputError("cannot compute metrics on 0 examples: the dataset is empty")
     for name, arr in (("y_true", t), ("y_pred", p)):
         if not np.issubdtype(arr.dtype, np.integer):
-            raise InputError(f"{name} must hold integer class ids, got dtype {arr.dtype}")
+            raise InputError(
+                f"{name} must hold integer class ids, got dtype {arr.dtype}"
+            )
         bad = arr[(arr < 0) | (arr >= num_classes)]
         if bad.size:
             raise InputError(
-                f"{name} holds class id {int(bad[0])}, expected ids in 0..{num_classes - 1}")
+                f"{name} holds class id {int(bad[0])}, expected ids in 0..{num_classes - 1}"
+            )
     cm = np.zeros((num_classes, num_classes), dtype=np.int64)
     np.add.at(cm, (t, p), 1)
     return cm
@@ -61,8 +69,12 @@ class ClassificationReport:
 
     def to_dict(self) -> dict:
         per_class = {
-            name: {"precision": float(self.precision[i]), "recall": float(self.recall[i]),
-                   "f1": float(self.f1[i]), "support": int(self.support[i])}
+            name: {
+                "precision": float(self.precision[i]),
+                "recall": float(self.recall[i]),
+                "f1": float(self.f1[i]),
+                "support": int(self.support[i]),
+            }
             for i, name in enumerate(self.labels)
         }
         return {
@@ -76,7 +88,9 @@ class ClassificationReport:
         }
 
 
-def report_from_confusion(cm: np.ndarray, *, labels: Sequence[str] | None = None) -> ClassificationReport:
+def report_from_confusion(
+    cm: np.ndarray, *, labels: Sequence[str] | None = None
+) -> ClassificationReport:
     """Per-class precision/recall/F1 and micro/macro/weighted F1 from a confusion matrix."""
     cm = np.asarray(cm)
     if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
@@ -98,7 +112,11 @@ def report_from_confusion(cm: np.ndarray, *, labels: Sequence[str] | None = None
     # Micro F1 pools TP/FP/FN over classes; with one label per example it equals accuracy.
     micro_p = tp.sum() / max(int(predicted.sum()), 1)
     micro_r = tp.sum() / max(int(support.sum()), 1)
-    f1_micro = float(2 * micro_p * micro_r / (micro_p + micro_r)) if micro_p + micro_r > 0 else 0.0
+    f1_micro = (
+        float(2 * micro_p * micro_r / (micro_p + micro_r))
+        if micro_p + micro_r > 0
+        else 0.0
+    )
     return ClassificationReport(
         labels=names,
         confusion=cm.astype(np.int64),
@@ -113,16 +131,29 @@ def report_from_confusion(cm: np.ndarray, *, labels: Sequence[str] | None = None
     )
 
 
-def classification_report(y_true: Sequence[int] | np.ndarray, y_pred: Sequence[int] | np.ndarray, *,
-                          labels: Sequence[str] = ("entailment", "neutral", "contradiction"),
-                          ) -> ClassificationReport:
+def classification_report(
+    y_true: Sequence[int] | np.ndarray,
+    y_pred: Sequence[int] | np.ndarray,
+    *,
+    labels: Sequence[str] = ("entailment", "neutral", "contradiction"),
+) -> ClassificationReport:
     """Metrics for integer gold labels and predictions (project order 0/1/2 by default)."""
     cm = confusion_matrix(y_true, y_pred, num_classes=len(labels))
     return report_from_confusion(cm, labels=labels)
 
 
-def f1_scores(y_true: Sequence[int] | np.ndarray, y_pred: Sequence[int] | np.ndarray, *,
-              num_classes: int = 3) -> dict[str, float]:
+def f1_scores(
+    y_true: Sequence[int] | np.ndarray,
+    y_pred: Sequence[int] | np.ndarray,
+    *,
+    num_classes: int = 3,
+) -> dict[str, float]:
     """Just ``{"f1_micro", "f1_macro", "f1_weighted"}``, e.g. for an export accuracy gate."""
-    rep = report_from_confusion(confusion_matrix(y_true, y_pred, num_classes=num_classes))
-    return {"f1_micro": rep.f1_micro, "f1_macro": rep.f1_macro, "f1_weighted": rep.f1_weighted}
+    rep = report_from_confusion(
+        confusion_matrix(y_true, y_pred, num_classes=num_classes)
+    )
+    return {
+        "f1_micro": rep.f1_micro,
+        "f1_macro": rep.f1_macro,
+        "f1_weighted": rep.f1_weighted,
+    }

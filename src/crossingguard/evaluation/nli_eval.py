@@ -65,26 +65,45 @@ class DatasetEval:
         }
 
 
-def evaluate_predictions(name: str, labels: Sequence[int] | np.ndarray, probs: np.ndarray, *,
-                         seconds: float = 0.0, batch_size: int = THROUGHPUT_BATCH) -> DatasetEval:
+def evaluate_predictions(
+    name: str,
+    labels: Sequence[int] | np.ndarray,
+    probs: np.ndarray,
+    *,
+    seconds: float = 0.0,
+    batch_size: int = THROUGHPUT_BATCH,
+) -> DatasetEval:
     """Postprocess: argmax of (n, 3) E/N/C probabilities (or logits) against gold labels."""
     probs = np.asarray(probs)
     y = np.asarray(labels)
     if probs.ndim != 2 or probs.shape != (len(y), 3):
-        raise InputError(f"expected ({len(y)}, 3) scores for dataset {name}, got {probs.shape}")
+        raise InputError(
+            f"expected ({len(y)}, 3) scores for dataset {name}, got {probs.shape}"
+        )
     report = classification_report(y, probs.argmax(axis=1), labels=LABELS)
-    return DatasetEval(dataset=name, n=len(y), report=report, seconds=seconds, batch_size=batch_size)
+    return DatasetEval(
+        dataset=name, n=len(y), report=report, seconds=seconds, batch_size=batch_size
+    )
 
 
-def evaluate_nli(scorer: Scorer, data: NLIData, *, batch_size: int = THROUGHPUT_BATCH,
-                 show_progress: bool = False) -> DatasetEval:
+def evaluate_nli(
+    scorer: Scorer,
+    data: NLIData,
+    *,
+    batch_size: int = THROUGHPUT_BATCH,
+    show_progress: bool = False,
+) -> DatasetEval:
     """Score ``data`` with ``scorer`` (timed, for throughput) and compute its metrics."""
     if len(data) == 0:
         raise InputError(f"dataset {data.name} has no labelled pairs to evaluate")
     start = time.perf_counter()
-    probs = scorer.predict(data.pairs, batch_size=batch_size, show_progress=show_progress)
+    probs = scorer.predict(
+        data.pairs, batch_size=batch_size, show_progress=show_progress
+    )
     seconds = time.perf_counter() - start
-    return evaluate_predictions(data.name, data.labels, probs, seconds=seconds, batch_size=batch_size)
+    return evaluate_predictions(
+        data.name, data.labels, probs, seconds=seconds, batch_size=batch_size
+    )
 
 
 def evaluate_model(
@@ -106,7 +125,9 @@ def evaluate_model(
     if limit is not None and limit < 1:
         raise InputError(f"limit: must be >= 1, got {limit}")
     loaded = []
-    for source in datasets:  # read every dataset first: a bad path fails before the model loads
+    for (
+        source
+    ) in datasets:  # read every dataset first: a bad path fails before the model loads
         data = load_nli(str(source), on_error="skip")
         if limit is not None:
             data = data.head(limit)
@@ -117,7 +138,9 @@ def evaluate_model(
         name = data.name
         while name in results:
             name += "'"
-        results[name] = evaluate_nli(scorer, data, batch_size=batch_size, show_progress=show_progress)
+        results[name] = evaluate_nli(
+            scorer, data, batch_size=batch_size, show_progress=show_progress
+        )
     return results
 
 
@@ -126,15 +149,21 @@ def confusion_table(ev: DatasetEval) -> Table:
     from rich.table import Table
 
     rep = ev.report
-    table = Table(title=f"{ev.dataset} (n={ev.n})  f1_micro {rep.f1_micro:.4f}  "
-                        f"f1_macro {rep.f1_macro:.4f}  f1_weighted {rep.f1_weighted:.4f}")
+    table = Table(
+        title=f"{ev.dataset} (n={ev.n})  f1_micro {rep.f1_micro:.4f}  "
+        f"f1_macro {rep.f1_macro:.4f}  f1_weighted {rep.f1_weighted:.4f}"
+    )
     table.add_column("gold \\ predicted")
     for name in rep.labels:
         table.add_column(name, justify="right")
     table.add_column("recall", justify="right")
     for i, name in enumerate(rep.labels):
-        table.add_row(name, *(str(int(v)) for v in rep.confusion[i]), f"{rep.recall[i]:.4f}")
-    table.add_row("precision", *(f"{p:.4f}" for p in rep.precision), "", end_section=True)
+        table.add_row(
+            name, *(str(int(v)) for v in rep.confusion[i]), f"{rep.recall[i]:.4f}"
+        )
+    table.add_row(
+        "precision", *(f"{p:.4f}" for p in rep.precision), "", end_section=True
+    )
     table.caption = f"{ev.throughput:.1f} samples/s at batch {ev.batch_size}"
     return table
 
@@ -156,8 +185,14 @@ def save_confusion_png(ev: DatasetEval, path: str | Path) -> Path:
     ax.set_title(f"{ev.dataset}: F1 macro {ev.report.f1_macro:.3f}")
     peak = cm.max() if cm.size else 0
     for (i, j), v in np.ndenumerate(cm):
-        ax.text(j, i, str(int(v)), ha="center", va="center",
-                color="white" if v > peak / 2 else "black")
+        ax.text(
+            j,
+            i,
+            str(int(v)),
+            ha="center",
+            va="center",
+            color="white" if v > peak / 2 else "black",
+        )
     fig.tight_layout()
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -170,15 +205,23 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "dataset"
 
 
-def write_results(results: dict[str, DatasetEval], out_dir: str | Path, *,
-                  model: str | None = None, backend: str | None = None) -> Path:
+def write_results(
+    results: dict[str, DatasetEval],
+    out_dir: str | Path,
+    *,
+    model: str | None = None,
+    backend: str | None = None,
+) -> Path:
     """``out_dir/eval_results.json`` plus ``confusion_<dataset>.png`` per dataset."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for name, ev in results.items():
         save_confusion_png(ev, out / f"confusion_{_slug(name)}.png")
     path = out / "eval_results.json"
-    payload = {"model": model, "backend": backend,
-               "results": {name: ev.to_dict() for name, ev in results.items()}}
+    payload = {
+        "model": model,
+        "backend": backend,
+        "results": {name: ev.to_dict() for name, ev in results.items()},
+    }
     path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     return path

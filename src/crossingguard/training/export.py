@@ -27,7 +27,12 @@ import numpy as np
 
 from crossingguard.errors import ModelError
 from crossingguard.training.label_order import model_to_project_index
-from crossingguard.training.raw_logits import LogitRunner, load_tokenizer, read_id2label, tokenize
+from crossingguard.training.raw_logits import (
+    LogitRunner,
+    load_tokenizer,
+    read_id2label,
+    tokenize,
+)
 
 FP32_NAME = "model.onnx"
 INT8_NAME = "model_qint8_avx512_vnni.onnx"
@@ -38,12 +43,20 @@ MAX_F1_DROP = 0.01  # one macro-F1 point
 
 # Used for the parity check when no dev set is given: varied lengths, including one truncated.
 SAMPLE_PAIRS: tuple[tuple[str, str], ...] = (
-    ("Tell me what happened with that CEO caught on the kiss cam at the Coldplay concert",
-     "The prompt requests information about a corporate executive incident at a public event"),
-    ("How do I bake a chocolate cake?", "The prompt asks for instructions to make a weapon"),
+    (
+        "Tell me what happened with that CEO caught on the kiss cam at the Coldplay concert",
+        "The prompt requests information about a corporate executive incident at a public event",
+    ),
+    (
+        "How do I bake a chocolate cake?",
+        "The prompt asks for instructions to make a weapon",
+    ),
     ("A man is playing a guitar on stage.", "A person is performing music."),
     ("The cat sat on the mat.", "A dog is sleeping."),
-    ("Please write a short poem about the rain. " * 40, "The user wants creative writing."),
+    (
+        "Please write a short poem about the rain. " * 40,
+        "The user wants creative writing.",
+    ),
 )
 
 
@@ -83,9 +96,12 @@ def export_fp32(model_dir: str | Path, out_path: str | Path | None = None) -> Pa
     out = Path(out_path) if out_path else model_dir / "onnx" / FP32_NAME
     try:
         model = AutoModelForSequenceClassification.from_pretrained(
-            str(model_dir), dtype=torch.float32).eval()
+            str(model_dir), dtype=torch.float32
+        ).eval()
     except (OSError, ValueError) as exc:
-        raise ModelError(f"{model_dir}: could not load the model for export ({exc})") from exc
+        raise ModelError(
+            f"{model_dir}: could not load the model for export ({exc})"
+        ) from exc
     tokenizer = load_tokenizer(model_dir)
     enc = tokenize(tokenizer, [SAMPLE_PAIRS[0]], return_tensors="pt")
     names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in enc]
@@ -94,7 +110,9 @@ def export_fp32(model_dir: str | Path, out_path: str | Path | None = None) -> Pa
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
 
-    class _LogitsOnly(torch.nn.Module):  # positional inputs in a fixed order, one named output
+    class _LogitsOnly(
+        torch.nn.Module
+    ):  # positional inputs in a fixed order, one named output
         def __init__(self, inner: torch.nn.Module) -> None:
             super().__init__()
             self.inner = inner
@@ -107,15 +125,23 @@ def export_fp32(model_dir: str | Path, out_path: str | Path | None = None) -> Pa
         # checked on varied lengths and batch sizes instead
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            _LogitsOnly(model), tuple(enc[n] for n in names), str(tmp),
-            input_names=names, output_names=["logits"], dynamic_axes=axes,
-            opset_version=OPSET, do_constant_folding=True, dynamo=False,
+            _LogitsOnly(model),
+            tuple(enc[n] for n in names),
+            str(tmp),
+            input_names=names,
+            output_names=["logits"],
+            dynamic_axes=axes,
+            opset_version=OPSET,
+            do_constant_folding=True,
+            dynamo=False,
         )
     os.replace(tmp, out)
     return out
 
 
-def quantize_int8(fp32_path: str | Path, out_path: str | Path, *, per_channel: bool = False) -> Path:
+def quantize_int8(
+    fp32_path: str | Path, out_path: str | Path, *, per_channel: bool = False
+) -> Path:
     """Dynamic int8 quantization (QInt8 weights, activations quantized at run time)."""
     import logging
 
@@ -127,8 +153,12 @@ def quantize_int8(fp32_path: str | Path, out_path: str | Path, *, per_channel: b
     level = root.level
     root.setLevel(logging.ERROR)
     try:
-        quantize_dynamic(str(fp32_path), str(out_path), weight_type=QuantType.QInt8,
-                         per_channel=per_channel)
+        quantize_dynamic(
+            str(fp32_path),
+            str(out_path),
+            weight_type=QuantType.QInt8,
+            per_channel=per_channel,
+        )
     finally:
         root.setLevel(level)
     return Path(out_path)
@@ -160,10 +190,14 @@ def export_onnx_models(
 
     model_dir = Path(model_dir)
     if not (model_dir / "config.json").is_file():
-        raise ModelError(f"{model_dir}: not a model directory (no config.json); pass the folder the "
-                         "trainer saved")
+        raise ModelError(
+            f"{model_dir}: not a model directory (no config.json); pass the folder the "
+            "trainer saved"
+        )
     id2label = read_id2label(model_dir)
-    model_to_project_index(id2label, where=f"{model_dir}/config.json")  # fail before exporting
+    model_to_project_index(
+        id2label, where=f"{model_dir}/config.json"
+    )  # fail before exporting
 
     dev_name: str | None = None
     labels: np.ndarray | None = None
@@ -180,17 +214,23 @@ def export_onnx_models(
     else:
         pairs = list(SAMPLE_PAIRS)
     if labels is not None and len(labels) == 0:
-        raise ModelError(f"dev set {dev_name} has no labelled pairs; pass a dev set with rows")
+        raise ModelError(
+            f"dev set {dev_name} has no labelled pairs; pass a dev set with rows"
+        )
 
     messages: list[str] = []
     fp32_path = export_fp32(model_dir)
-    torch_logits = LogitRunner(model_dir, backend="torch")(pairs[:256], batch_size=batch_size)
+    torch_logits = LogitRunner(model_dir, backend="torch")(
+        pairs[:256], batch_size=batch_size
+    )
     fp32_runner = LogitRunner(model_dir, backend="onnx", onnx_file=fp32_path)
     fp32_parity = fp32_runner(pairs[:256], batch_size=batch_size)
     diff = float(np.abs(torch_logits - fp32_parity).max())
     parity_ok = diff <= parity_atol
     if not parity_ok:
-        messages.append(f"fp32 ONNX logits differ from torch by {diff:.2e} > {parity_atol:.0e}")
+        messages.append(
+            f"fp32 ONNX logits differ from torch by {diff:.2e} > {parity_atol:.0e}"
+        )
 
     fp32_scores = int8_scores = None
     drop: float | None = None
@@ -200,9 +240,13 @@ def export_onnx_models(
         with tempfile.TemporaryDirectory(dir=fp32_path.parent) as tmpdir:
             tmp_int8 = quantize_int8(fp32_path, Path(tmpdir) / INT8_NAME)
             if labels is not None:
-                y_fp32 = _project_logits(fp32_runner(pairs, batch_size=batch_size), id2label).argmax(1)
+                y_fp32 = _project_logits(
+                    fp32_runner(pairs, batch_size=batch_size), id2label
+                ).argmax(1)
                 int8_runner = LogitRunner(model_dir, backend="onnx", onnx_file=tmp_int8)
-                y_int8 = _project_logits(int8_runner(pairs, batch_size=batch_size), id2label).argmax(1)
+                y_int8 = _project_logits(
+                    int8_runner(pairs, batch_size=batch_size), id2label
+                ).argmax(1)
                 fp32_scores = f1_scores(labels, y_fp32)
                 int8_scores = f1_scores(labels, y_int8)
                 drop = fp32_scores["f1_macro"] - int8_scores["f1_macro"]
@@ -211,26 +255,40 @@ def export_onnx_models(
                     messages.append(
                         f"int8 macro-F1 {int8_scores['f1_macro']:.4f} is {drop * 100:.2f} points below "
                         f"fp32 {fp32_scores['f1_macro']:.4f} on {dev_name} (limit "
-                        f"{max_f1_drop * 100:.2f}); int8 file removed")
+                        f"{max_f1_drop * 100:.2f}); int8 file removed"
+                    )
             else:
-                messages.append("no dev set given: int8 accuracy gate not run (pass --dev)")
+                messages.append(
+                    "no dev set given: int8 accuracy gate not run (pass --dev)"
+                )
             final = fp32_path.parent / INT8_NAME
             if gate is False or not parity_ok:
-                final.unlink(missing_ok=True)  # never leave a stale int8 beside a failed export
+                final.unlink(
+                    missing_ok=True
+                )  # never leave a stale int8 beside a failed export
             else:
                 shutil.move(str(tmp_int8), final)
                 int8_final = final
 
     report = ExportReport(
-        model_dir=str(model_dir), fp32_path=str(fp32_path),
+        model_dir=str(model_dir),
+        fp32_path=str(fp32_path),
         int8_path=str(int8_final) if int8_final else None,
-        parity_max_abs_diff=diff, parity_pairs=len(torch_logits), parity_ok=parity_ok,
-        dev=dev_name, dev_pairs=len(labels) if labels is not None else 0,
-        fp32=fp32_scores, int8=int8_scores, f1_macro_drop=drop, gate_passed=gate,
-        ok=parity_ok and gate is not False, messages=messages,
+        parity_max_abs_diff=diff,
+        parity_pairs=len(torch_logits),
+        parity_ok=parity_ok,
+        dev=dev_name,
+        dev_pairs=len(labels) if labels is not None else 0,
+        fp32=fp32_scores,
+        int8=int8_scores,
+        f1_macro_drop=drop,
+        gate_passed=gate,
+        ok=parity_ok and gate is not False,
+        messages=messages,
     )
-    (fp32_path.parent / REPORT_NAME).write_text(json.dumps(report.to_dict(), indent=2) + "\n",
-                                               encoding="utf-8")
+    (fp32_path.parent / REPORT_NAME).write_text(
+        json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8"
+    )
     return report
 
 
@@ -248,8 +306,10 @@ def save_fp16_safetensors(model_dir: str | Path) -> Path:
     if not path.is_file():
         raise ModelError(f"{model_dir}: no model.safetensors to convert")
     tensors = load_file(str(path))
-    half = {k: (v.to(torch.float16) if v.is_floating_point() else v).contiguous()
-            for k, v in tensors.items()}
+    half = {
+        k: (v.to(torch.float16) if v.is_floating_point() else v).contiguous()
+        for k, v in tensors.items()
+    }
     tmp = path.with_name(path.name + ".tmp")
     save_file(half, str(tmp), metadata={"format": "pt"})
     os.replace(tmp, path)

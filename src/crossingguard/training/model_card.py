@@ -16,40 +16,70 @@ import yaml
 
 from crossingguard.errors import InputError
 
-F1_KEYS = (("f1_macro", "F1 Macro"), ("f1_micro", "F1 Micro"), ("f1_weighted", "F1 Weighted"))
+F1_KEYS = (
+    ("f1_macro", "F1 Macro"),
+    ("f1_micro", "F1 Micro"),
+    ("f1_weighted", "F1 Weighted"),
+)
 _NON_COMMERCIAL = re.compile(r"(^|[\s-])nc([\s-]|$)|non-?commercial", re.IGNORECASE)
 
 
-def _front_matter(*, name: str, base_model: str, datasets: Sequence[Mapping[str, Any]], loss: str,
-                  eval_results: Mapping[str, Mapping[str, Any]], n_pairs: int,
-                  license: str | None, hub_datasets: Sequence[str]) -> dict[str, Any]:
+def _front_matter(
+    *,
+    name: str,
+    base_model: str,
+    datasets: Sequence[Mapping[str, Any]],
+    loss: str,
+    eval_results: Mapping[str, Mapping[str, Any]],
+    n_pairs: int,
+    license: str | None,
+    hub_datasets: Sequence[str],
+) -> dict[str, Any]:
     results = []
     for ds_name, metrics in eval_results.items():
-        values = [{"type": key, "value": float(metrics[key]), "name": label}
-                  for key, label in F1_KEYS if key in metrics]
+        values = [
+            {"type": key, "value": float(metrics[key]), "name": label}
+            for key, label in F1_KEYS
+            if key in metrics
+        ]
         if not values:
             continue
-        results.append({
-            "task": {"type": "cross-encoder-classification", "name": "Cross Encoder Classification"},
-            "dataset": {"name": ds_name, "type": ds_name},
-            "metrics": values,
-        })
+        results.append(
+            {
+                "task": {
+                    "type": "cross-encoder-classification",
+                    "name": "Cross Encoder Classification",
+                },
+                "dataset": {"name": ds_name, "type": ds_name},
+                "metrics": values,
+            }
+        )
     meta: dict[str, Any] = {
         "language": ["en"],
-        "tags": ["sentence-transformers", "cross-encoder", "reranker", "generated_from_trainer",
-                 f"dataset_size:{n_pairs}", f"loss:{loss}"],
+        "tags": [
+            "sentence-transformers",
+            "cross-encoder",
+            "reranker",
+            "generated_from_trainer",
+            f"dataset_size:{n_pairs}",
+            f"loss:{loss}",
+        ],
         "base_model": base_model,
     }
     if license:
         meta["license"] = license
     if hub_datasets:
         meta["datasets"] = list(hub_datasets)
-    meta.update({
-        "pipeline_tag": "text-classification",
-        "library_name": "sentence-transformers",
-        "metrics": [key for key, _ in F1_KEYS],
-        "model-index": [{"name": f"CrossEncoder based on {base_model}", "results": results}],
-    })
+    meta.update(
+        {
+            "pipeline_tag": "text-classification",
+            "library_name": "sentence-transformers",
+            "metrics": [key for key, _ in F1_KEYS],
+            "model-index": [
+                {"name": f"CrossEncoder based on {base_model}", "results": results}
+            ],
+        }
+    )
     return meta
 
 
@@ -132,56 +162,103 @@ def write_model_card(
     for i, ds in enumerate(datasets):
         missing = {"name", "licence", "pairs"} - set(ds)
         if missing:
-            raise InputError(f"datasets -> {i}: missing {', '.join(sorted(missing))}; each needs "
-                             "name, licence and pairs")
+            raise InputError(
+                f"datasets -> {i}: missing {', '.join(sorted(missing))}; each needs "
+                "name, licence and pairs"
+            )
     n_pairs = int(sum(int(ds["pairs"]) for ds in datasets))
-    meta = _front_matter(name=name, base_model=base_model, datasets=datasets, loss=loss,
-                         eval_results=eval_results, n_pairs=n_pairs, license=license,
-                         hub_datasets=hub_datasets)
+    meta = _front_matter(
+        name=name,
+        base_model=base_model,
+        datasets=datasets,
+        loss=loss,
+        eval_results=eval_results,
+        n_pairs=n_pairs,
+        license=license,
+        hub_datasets=hub_datasets,
+    )
     front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000)
 
-    lines = [f"# {name}", "",
-             f"An NLI cross-encoder for **zero-shot** guardrails, moderation and prompt routing: the "
-             f"prompt is the premise, a plain-English condition the hypothesis, and the model says "
-             f"entailment (0), neutral (1) or contradiction (2). Fine-tuned from `{base_model}`.", ""]
+    lines = [
+        f"# {name}",
+        "",
+        (
+            "An NLI cross-encoder for **zero-shot** guardrails, moderation and prompt routing: the "
+            "prompt is the premise, a plain-English condition the hypothesis, and the model says "
+            f"entailment (0), neutral (1) or contradiction (2). Fine-tuned from `{base_model}`."
+        ),
+        "",
+    ]
 
     lines += ["# Training", ""]
     if loss == "PrecomputedDistillationLoss" and alpha is not None and beta is not None:
-        lines += ["Distilled with MSE against precomputed teacher logits, averaged with cross entropy "
-                  "against the gold labels:", "", "$$",
-                  r"\mathcal{L} = \alpha \cdot \mathcal{L}_{\text{CE}}(z^{(s)}, y) + "
-                  r"\beta \cdot \mathcal{L}_{\text{MSE}}(z^{(s)}, z^{(t)})", "$$", "",
-                  f"with \\\\(\\alpha = {alpha:g}\\\\) and \\\\(\\beta = {beta:g}\\\\).", ""]
+        lines += [
+            (
+                "Distilled with MSE against precomputed teacher logits, averaged with cross "
+                "entropy against the gold labels:"
+            ),
+            "",
+            "$$",
+            (
+                r"\mathcal{L} = \alpha \cdot \mathcal{L}_{\text{CE}}(z^{(s)}, y) + "
+                r"\beta \cdot \mathcal{L}_{\text{MSE}}(z^{(s)}, z^{(t)})"
+            ),
+            "$$",
+            "",
+            f"with \\\\(\\alpha = {alpha:g}\\\\) and \\\\(\\beta = {beta:g}\\\\).",
+            "",
+        ]
     else:
         lines += [f"Loss: `{loss}`.", ""]
     details = [f"- Training pairs: {n_pairs:,}"]
     if training_time_s is not None:
-        details.append(f"- Training time: {training_time_s / 3600:.2f} h ({training_time_s:.0f} s)")
+        details.append(
+            f"- Training time: {training_time_s / 3600:.2f} h ({training_time_s:.0f} s)"
+        )
     details.append(f"- Hardware: {hardware}")
     lines += details + ["", "| Dataset | Pairs | Licence |", "| --- | --- | --- |"]
-    lines += [f"| {ds['name']} | {int(ds['pairs']):,} | {ds['licence']} |" for ds in datasets]
+    lines += [
+        f"| {ds['name']} | {int(ds['pairs']):,} | {ds['licence']} |" for ds in datasets
+    ]
     lines.append("")
     if learning_curve_png:
         lines += [f"![learning curve]({learning_curve_png})", ""]
 
-    lines += ["# Evaluation Results", "",
-              "F1 scores per dataset (F1-Micro equals accuracy). Throughput measured at batch size 64"
-              f" on {hardware}.", "",
-              "| Dataset | F1 Micro | F1 Macro | F1 Weighted | Throughput (samples/s) |",
-              "| --- | --- | --- | --- | --- |"]
+    lines += [
+        "# Evaluation Results",
+        "",
+        (
+            "F1 scores per dataset (F1-Micro equals accuracy). Throughput measured at batch size "
+            f"64 on {hardware}."
+        ),
+        "",
+        "| Dataset | F1 Micro | F1 Macro | F1 Weighted | Throughput (samples/s) |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for ds_name, m in eval_results.items():
-        lines.append(f"| {ds_name} | {_fmt(m.get('f1_micro'))} | {_fmt(m.get('f1_macro'))} | "
-                     f"{_fmt(m.get('f1_weighted'))} | {_fmt(m.get('throughput_samples_per_s'), 1)} |")
+        lines.append(
+            f"| {ds_name} | {_fmt(m.get('f1_micro'))} | {_fmt(m.get('f1_macro'))} | "
+            f"{_fmt(m.get('f1_weighted'))} | {_fmt(m.get('throughput_samples_per_s'), 1)} |"
+        )
     lines.append("")
     lines.append(_usage(repo_id or name))
 
     lines += ["# Licences", ""]
-    lines.append(f"Model licence: {license or 'see the repository'}. Training data licences are "
-                 "listed per dataset above.")
-    nc = [str(ds["name"]) for ds in datasets if _NON_COMMERCIAL.search(str(ds["licence"]))]
+    lines.append(
+        f"Model licence: {license or 'see the repository'}. Training data licences are "
+        "listed per dataset above."
+    )
+    nc = [
+        str(ds["name"]) for ds in datasets if _NON_COMMERCIAL.search(str(ds["licence"]))
+    ]
     if nc:
-        lines += ["", f"**Note:** some training data is licensed for non-commercial use only "
-                  f"({', '.join(nc)}); check whether that restricts your use of this model."]
+        lines += [
+            "",
+            (
+                "**Note:** some training data is licensed for non-commercial use only "
+                f"({', '.join(nc)}); check whether that restricts your use of this model."
+            ),
+        ]
     lines.append("")
     if extra_sections.strip():
         lines += [extra_sections.strip(), ""]

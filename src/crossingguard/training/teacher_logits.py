@@ -63,12 +63,25 @@ def resolve_teacher(teacher: str | Path) -> Path:
     try:
         from huggingface_hub import snapshot_download
 
-        return Path(snapshot_download(str(teacher), allow_patterns=[
-            "*.json", "*.txt", "*.model", "*.safetensors", "onnx/model.onnx"]))
-    except Exception as exc:  # hub errors come in many types; all mean "cannot get this teacher"
+        return Path(
+            snapshot_download(
+                str(teacher),
+                allow_patterns=[
+                    "*.json",
+                    "*.txt",
+                    "*.model",
+                    "*.safetensors",
+                    "onnx/model.onnx",
+                ],
+            )
+        )
+    except (
+        Exception
+    ) as exc:  # hub errors come in many types; all mean "cannot get this teacher"
         raise ModelError(
             f"teacher {teacher!r} is neither a local folder nor a reachable Hugging Face model "
-            f"({type(exc).__name__}: {exc}); pass a local path when offline") from exc
+            f"({type(exc).__name__}: {exc}); pass a local path when offline"
+        ) from exc
 
 
 def teacher_identity(model_dir: Path, *, backend: str) -> dict[str, Any]:
@@ -79,21 +92,35 @@ def teacher_identity(model_dir: Path, *, backend: str) -> dict[str, Any]:
     """
     config = model_dir / "config.json"
     if not config.is_file():
-        raise ModelError(f"teacher {model_dir}: no config.json; expected a Hugging Face model folder")
-    weights = sorted({p for pat in _WEIGHT_PATTERNS for p in model_dir.glob(pat) if p.is_file()})
+        raise ModelError(
+            f"teacher {model_dir}: no config.json; expected a Hugging Face model folder"
+        )
+    weights = sorted(
+        {p for pat in _WEIGHT_PATTERNS for p in model_dir.glob(pat) if p.is_file()}
+    )
     if not weights:
-        raise ModelError(f"teacher {model_dir}: no weight files (*.safetensors, *.bin, onnx/*.onnx)")
+        raise ModelError(
+            f"teacher {model_dir}: no weight files (*.safetensors, *.bin, onnx/*.onnx)"
+        )
     return {
         "path": str(model_dir),
         "backend": backend,
         "config_sha256": _file_sha256(config),
-        "weights": [{"file": str(p.relative_to(model_dir)), "size": p.stat().st_size,
-                     "mtime_ns": p.stat().st_mtime_ns} for p in weights],
+        "weights": [
+            {
+                "file": str(p.relative_to(model_dir)),
+                "size": p.stat().st_size,
+                "mtime_ns": p.stat().st_mtime_ns,
+            }
+            for p in weights
+        ],
     }
 
 
 def cache_key(identity: dict[str, Any], data_sha256: str) -> str:
-    blob = json.dumps({"v": FORMAT_VERSION, "teacher": identity, "data": data_sha256}, sort_keys=True)
+    blob = json.dumps(
+        {"v": FORMAT_VERSION, "teacher": identity, "data": data_sha256}, sort_keys=True
+    )
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:20]
 
 
@@ -133,11 +160,17 @@ def compute_teacher_logits(
     entry = Path(out_dir) / key
     entry.mkdir(parents=True, exist_ok=True)
     meta_path = entry / META_NAME
-    if meta_path.is_file() and json.loads(meta_path.read_text(encoding="utf-8")).get("status") == "complete":
+    if (
+        meta_path.is_file()
+        and json.loads(meta_path.read_text(encoding="utf-8")).get("status")
+        == "complete"
+    ):
         return entry
 
     runner = LogitRunner(model_dir, backend=backend, threads=threads)
-    order = model_to_project_index(runner.id2label, where=f"teacher {teacher} config.json")
+    order = model_to_project_index(
+        runner.id2label, where=f"teacher {teacher} config.json"
+    )
     meta: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "status": "in_progress",
@@ -152,7 +185,9 @@ def compute_teacher_logits(
         "n_rows": len(pairs),
         "shard_rows": shard_rows,
     }
-    if meta_path.is_file():  # resuming: keep the shard size the existing shards were cut with
+    if (
+        meta_path.is_file()
+    ):  # resuming: keep the shard size the existing shards were cut with
         old = json.loads(meta_path.read_text(encoding="utf-8"))
         meta["shard_rows"] = shard_rows = int(old.get("shard_rows", shard_rows))
     _write_json(meta_path, meta)
@@ -160,24 +195,42 @@ def compute_teacher_logits(
     n_shards = (len(pairs) + shard_rows - 1) // shard_rows
     done = {int(p.stem.split("_")[1]) for p in _shards(entry)}
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
-    with Progress(TextColumn("[bold]teacher logits"), BarColumn(), MofNCompleteColumn(),
-                  TimeRemainingColumn(), console=Console(stderr=True),  # stdout stays parseable
-                  disable=not show_progress, transient=False) as progress:
-        rows_done = sum(min(shard_rows, len(pairs) - i * shard_rows) for i in done if i < n_shards)
+    with Progress(
+        TextColumn("[bold]teacher logits"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),  # stdout stays parseable
+        disable=not show_progress,
+        transient=False,
+    ) as progress:
+        rows_done = sum(
+            min(shard_rows, len(pairs) - i * shard_rows) for i in done if i < n_shards
+        )
         task = progress.add_task("score", total=len(pairs), completed=rows_done)
         for i in range(n_shards):
             if i in done:
                 continue
-            chunk = pairs[i * shard_rows:(i + 1) * shard_rows]
-            logits = runner(chunk, batch_size=batch_size,
-                            on_batch=lambda k: progress.advance(task, k))
+            chunk = pairs[i * shard_rows : (i + 1) * shard_rows]
+            logits = runner(
+                chunk,
+                batch_size=batch_size,
+                on_batch=lambda k: progress.advance(task, k),
+            )
             if logits.shape != (len(chunk), 3) or not np.isfinite(logits).all():
                 raise ModelError(
                     f"teacher returned logits of shape {logits.shape} (finite: "
                     f"{bool(np.isfinite(logits).all())}) for {len(chunk)} pairs; expected a 3-label "
-                    "NLI model")
+                    "NLI model"
+                )
             shard = entry / f"shard_{i:05d}.npy"
             tmp = entry / f"partial_{i:05d}.npy"  # not matched by the shard glob
             np.save(tmp, logits[:, order].astype(np.float32))
@@ -191,21 +244,29 @@ def _find_entry(path: Path, data_hash: str, n: int) -> Path:
     if (path / META_NAME).is_file():
         return path
     candidates = [p.parent for p in sorted(path.glob(f"*/{META_NAME}"))]
-    matching = [p for p in candidates
-                if json.loads((p / META_NAME).read_text(encoding="utf-8")).get("pairs_sha256") == data_hash]
+    matching = [
+        p
+        for p in candidates
+        if json.loads((p / META_NAME).read_text(encoding="utf-8")).get("pairs_sha256")
+        == data_hash
+    ]
     if not matching:
         raise InputError(
             f"no teacher logits in {path} match this {n}-pair training data (checked "
             f"{len(candidates)} cache entr{'y' if len(candidates) == 1 else 'ies'}); run "
-            "`crossingguard distill teacher-logits` with the same data files first")
+            "`crossingguard distill teacher-logits` with the same data files first"
+        )
     if len(matching) > 1:
         raise InputError(
             f"{len(matching)} teacher-logit entries in {path} match this data "
-            f"({', '.join(p.name for p in matching)}); pass the entry folder of the teacher you want")
+            f"({', '.join(p.name for p in matching)}); pass the entry folder of the teacher you want"
+        )
     return matching[0]
 
 
-def load_teacher_logits(path: str | Path, expected_pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+def load_teacher_logits(
+    path: str | Path, expected_pairs: Sequence[tuple[str, str]]
+) -> np.ndarray:
     """Load ``(n, 3)`` float32 logits in project order E/N/C for exactly ``expected_pairs``.
 
     ``path`` is a cache entry folder or the cache folder holding entries (the one whose data hash
@@ -220,22 +281,33 @@ def load_teacher_logits(path: str | Path, expected_pairs: Sequence[tuple[str, st
     if meta.get("status") != "complete":
         raise InputError(
             f"teacher logits in {entry} are incomplete ({len(_shards(entry))} shard(s) written); "
-            "rerun `crossingguard distill teacher-logits` with the same arguments to resume")
+            "rerun `crossingguard distill teacher-logits` with the same arguments to resume"
+        )
     if meta.get("stored_label_order") != list(PROJECT_LABELS):
-        raise InputError(f"{entry}: logits stored in order {meta.get('stored_label_order')}, "
-                         f"expected {list(PROJECT_LABELS)}; recompute them")
+        raise InputError(
+            f"{entry}: logits stored in order {meta.get('stored_label_order')}, "
+            f"expected {list(PROJECT_LABELS)}; recompute them"
+        )
     n = len(expected_pairs)
     if meta.get("n_rows") != n:
-        raise InputError(f"{entry} holds logits for {meta.get('n_rows')} pairs but the data has {n}; "
-                         "the training data changed since the logits were computed")
+        raise InputError(
+            f"{entry} holds logits for {meta.get('n_rows')} pairs but the data has {n}; "
+            "the training data changed since the logits were computed"
+        )
     if meta.get("pairs_sha256") != data_hash:
-        raise InputError(f"{entry} was computed for different pairs (hash {meta.get('pairs_sha256')[:12]}, "
-                         f"data {data_hash[:12]}); recompute the teacher logits for this data")
+        raise InputError(
+            f"{entry} was computed for different pairs (hash {meta.get('pairs_sha256')[:12]}, "
+            f"data {data_hash[:12]}); recompute the teacher logits for this data"
+        )
     parts = [np.load(p) for p in _shards(entry)]
     logits = np.concatenate(parts, axis=0) if parts else np.zeros((0, 3), np.float32)
     if logits.shape != (n, 3):
-        raise InputError(f"{entry}: stored logits have shape {logits.shape}, expected ({n}, 3); "
-                         "the cache is damaged, delete the folder and recompute")
+        raise InputError(
+            f"{entry}: stored logits have shape {logits.shape}, expected ({n}, 3); "
+            "the cache is damaged, delete the folder and recompute"
+        )
     if not np.isfinite(logits).all():
-        raise InputError(f"{entry}: stored logits hold NaN or inf values; delete and recompute")
+        raise InputError(
+            f"{entry}: stored logits hold NaN or inf values; delete and recompute"
+        )
     return logits.astype(np.float32, copy=False)
