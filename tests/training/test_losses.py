@@ -161,3 +161,6 @@ def test_real_trainer_steps_reduce_loss_on_repeated_batch(tiny_model_dir, tmp_pa
     assert len(logged) == 3 and all(np.isfinite(logged))
     assert logged[-1] < logged[0]
     assert batch_loss() < before
+    # saving builds sentence-transformers' own model card, which reads the loss's config
+    model.save_pretrained(str(tmp_path / "saved"))
+    assert "PrecomputedDistillationLoss" in (tmp_path / "saved" / "README.md").read_text()
