@@ -228,7 +228,3 @@ class PrecomputedDistillationLoss(nn.Module):
 
     def get_config_dict(self) -> dict[str, Any]:
         return {"alpha": self.alpha, "beta": self.beta}
-
-    @property
-    def citation(self) -> str:
-        return ""
