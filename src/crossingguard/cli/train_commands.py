@@ -31,11 +31,11 @@ def train_command(
     """
     from rich.console import Console
 
-    from crossingguard.cli.errors import handle_errors
+    from crossingguard.cli.errors import cli_errors
     from crossingguard.training.config import load_config
 
     console = Console(stderr=True)
-    with handle_errors():
+    with cli_errors():
         cfg = load_config(config, overrides or [])
         if dry_run:
             from crossingguard.training.mix import build_mix

@@ -24,13 +24,9 @@ def resolve_base(name_or_path: str) -> str:
         except ImportError:
             raise ModelError(f"base {name_or_path!r} needs `pip install {name_or_path}`") from None
         return str(module.get_model_path())
-    if Path(name_or_path).is_dir():
-        return str(Path(name_or_path))
-    try:
-        from crossingguard.inference.loading import resolve_model_dir
-    except ImportError:
-        return name_or_path
-    return str(resolve_model_dir(name_or_path))
+    from crossingguard.inference.loading import resolve_model
+
+    return str(resolve_model(name_or_path).path)
 
 
 def _encoder_layers(model):
