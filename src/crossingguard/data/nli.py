@@ -143,10 +143,15 @@ def _inner_name(path: Path) -> str:
     if "::" in text:
         return text.split("::", 1)[1].lower()
     name = path.name.lower()
-    for suffix in (".tar.gz", ".tgz", ".gz", ".zip"):
-        if name.endswith(suffix):
-            return name[: -len(suffix)]
-    return name
+    if name.endswith((".tar.gz", ".tgz", ".tar")) and path.is_file():
+        with tarfile.open(path) as archive:
+            members = [m.name for m in archive.getmembers() if m.isfile()]
+        return members[0].lower() if len(members) == 1 else name
+    if name.endswith(".zip") and path.is_file():
+        with zipfile.ZipFile(path) as archive:
+            members = [n for n in archive.namelist() if not n.endswith("/") and "__MACOSX" not in n]
+        return members[0].lower() if len(members) == 1 else name
+    return name[:-3] if name.endswith(".gz") else name
 
 
 # ---------------------------------------------------------------------------------------------

@@ -31,7 +31,11 @@ class TorchBackend:
             )  # process-wide: torch has no per-model thread pool
         self._torch = torch
         try:
-            encoder = CrossEncoder(str(model_dir), device=device)
+            # Shipped weights are fp16 to keep the package small; on a CPU, fp16 matmuls are slow
+            # and lose accuracy, so load them as float32 there.
+            on_cpu = device is None and not torch.cuda.is_available() or str(device).startswith("cpu")
+            model_kwargs = {"dtype": torch.float32} if on_cpu else None
+            encoder = CrossEncoder(str(model_dir), device=device, model_kwargs=model_kwargs)
         except Exception as exc:
             raise ModelError(
                 f"sentence-transformers cannot load {model_dir}: {exc}"

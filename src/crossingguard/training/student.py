@@ -49,7 +49,7 @@ def build_student(base: str, out_dir: str | Path, *, keep_layers: list[int] | No
     has_nli_head = config.num_labels == 3 and sorted(source_labels.values()) == sorted(LABELS)
     id2label = dict(enumerate(LABELS))
     if has_nli_head:
-        model = AutoModelForSequenceClassification.from_pretrained(path)
+        model = AutoModelForSequenceClassification.from_pretrained(path, dtype=torch.float32)
         order = [next(int(i) for i, l in source_labels.items() if l == name) for name in LABELS]
         head = model.classifier if hasattr(model, "classifier") else None
         out_layer = getattr(head, "out_proj", head)
@@ -58,7 +58,7 @@ def build_student(base: str, out_dir: str | Path, *, keep_layers: list[int] | No
             out_layer.bias.copy_(out_layer.bias[order].clone())
     else:
         model = AutoModelForSequenceClassification.from_pretrained(
-            path, num_labels=3, id2label=id2label, label2id={l: i for i, l in id2label.items()}
+            path, num_labels=3, id2label=id2label, label2id={l: i for i, l in id2label.items()}, dtype=torch.float32
         )
     model.config.id2label = id2label
     model.config.label2id = {l: i for i, l in id2label.items()}

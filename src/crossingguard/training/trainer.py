@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import platform
+import re
 import time
 from pathlib import Path
 
@@ -80,7 +81,7 @@ def train(config: TrainConfig, *, resume: bool = False, console: Console | None 
 
         if not config.distillation.teacher_logits:
             raise ConfigError("loss: distillation needs distillation.teacher_logits (a teacher-logits folder)")
-        logits = load_teacher_logits(config.distillation.teacher_logits, mix.pairs if hasattr(mix, "pairs") else list(zip(mix.premises, mix.hypotheses)))
+        logits = load_teacher_logits(config.distillation.teacher_logits, list(zip(mix.premises, mix.hypotheses)))
         train_dataset = build_distillation_dataset(mix.premises, mix.hypotheses, mix.labels, logits)
         loss = PrecomputedDistillationLoss(model, alpha=config.distillation.alpha, beta=config.distillation.beta)
     else:
@@ -94,7 +95,10 @@ def train(config: TrainConfig, *, resume: bool = False, console: Console | None 
         dev = load_nli(name, limit=config.data.dev_limit)
         evaluators.append(
             CrossEncoderClassificationEvaluator(
-                sentence_pairs=[list(p) for p in dev.pairs], labels=dev.labels.tolist(), name=name, batch_size=64
+                sentence_pairs=[list(p) for p in dev.pairs],
+                labels=dev.labels.tolist(),
+                name=re.sub(r"[^\w.-]+", "_", dev.name),  # becomes a file name and a log key
+                batch_size=64,
             )
         )
     evaluator = SequentialEvaluator(evaluators) if evaluators else None
