@@ -104,3 +104,28 @@ def test_config_errors_name_the_bad_path(tmp_path):
     with pytest.raises(ConfigError, match="extra_key: Extra inputs are not permitted"):
         load_config(path, ["training.learning_rate=1e-5", "extra_key=1"])
     assert load_config(path, ["training.learning_rate=1e-5"]).training.learning_rate == 1e-5
+
+
+def test_ship_installs_int8_onnx_fp16_weights_and_a_card(tmp_path, tiny_model_dir):
+    from safetensors import safe_open
+
+    from crossingguard.inference.scorer import load_scorer
+    from crossingguard.training.ship import ship_model
+    from crossingguard.training.trainer import train
+
+    config = _config(tmp_path, tiny_model_dir)
+    train(config)
+    dev = str(tmp_path / "dev.jsonl")
+    dest_root = tmp_path / "models"
+    dest_root.mkdir()
+    # A random tiny model can lose several macro-F1 points to int8: widen the gate for the test.
+    shipped = ship_model(tmp_path / "run", name="tiny", dest_root=dest_root, eval_sets=(dev,), gate_set=dev,
+                         max_f1_drop=1.0)
+    assert sorted(p.name for p in (shipped / "onnx").iterdir()) == ["export_report.json", "model_qint8_avx512_vnni.onnx"]
+    with safe_open(str(shipped / "model.safetensors"), "np") as weights:
+        assert all(str(weights.get_tensor(k).dtype) == "float16" for k in weights.keys())
+    assert "model-index" in (shipped / "README.md").read_text()
+    evaluation = json.loads((shipped / "evaluation.json").read_text())
+    assert set(evaluation) == {"onnx-fp32", "onnx-int8"}
+    probs = load_scorer(shipped).predict([("the man is", "a dog runs")])
+    assert probs.shape == (1, 3) and abs(probs.sum() - 1) < 1e-5

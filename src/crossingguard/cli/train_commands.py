@@ -46,3 +46,30 @@ def train_command(
 
         final = train(cfg, resume=resume, console=console)
         typer.echo(str(final))
+
+
+@app.command("ship")
+def ship_command(
+    run_dir: Annotated[Path, typer.Argument(help="A training run folder (holds final/, config.json).")],
+    name: Annotated[str, typer.Option("--name", help="Built-in model name, e.g. crossingguard-nli-mini.")],
+    dest: Annotated[
+        Path | None, typer.Option("--dest", help="Install under this folder instead of the package's models/.")
+    ] = None,
+    eval_set: Annotated[
+        list[str] | None,
+        typer.Option("--eval-set", help="Dev sets for the card (default: MNLI-m, SNLI, XNLI-en, guard NLI dev)."),
+    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Evaluate only the first N pairs per set.")] = None,
+) -> None:
+    """Export (fp32 + gated int8 ONNX), evaluate, shrink to fp16 and install a run as a built-in model."""
+    from rich.console import Console
+
+    from crossingguard.cli.errors import cli_errors
+    from crossingguard.training.ship import SHIPPED_EVAL_SETS, ship_model
+
+    with cli_errors():
+        path = ship_model(
+            run_dir, name=name, dest_root=dest, eval_sets=tuple(eval_set or SHIPPED_EVAL_SETS), limit=limit,
+            console=Console(stderr=True),
+        )
+        typer.echo(str(path))

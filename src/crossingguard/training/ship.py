@@ -1,0 +1,182 @@
+"""Ship a trained run as a built-in model: export, gate, evaluate, shrink, card, install.
+
+    crossingguard ship runs/mini --name crossingguard-nli-mini
+
+What lands in ``src/crossingguard/models/NAME`` is what the card promises: int8 ONNX for the default
+backend (kept only if it passes the export gate), fp16 safetensors for the torch backend,
+sentence-transformers' ``CrossEncoder(path)`` and further distillation, the tokenizer and config,
+and a model card whose numbers come from the evaluation run here. The fp32 ONNX stays in the run
+folder (it is measured, not shipped) to keep the package small.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from crossingguard.data.nli import GENERATED, SOURCES
+from crossingguard.errors import ModelError
+
+SHIPPED_EVAL_SETS = ("mnli-dev-matched", "snli-dev", "xnli-en-dev", "guard-nli-dev")
+GUARD_PAIRS_LICENCE = (
+    "mixed: built from the guard/ training sources of the data README (MIT, Apache-2.0, CC BY 4.0, "
+    "ODC-BY; BeaverTails and ToxicChat parts CC BY-NC 4.0; ETHOS GPL-3.0)"
+)
+_SKIP = {"checkpoints", "onnx", "README.md"}
+
+
+def _licence(source: str) -> str:
+    if source in SOURCES:
+        return SOURCES[source].licence
+    if source in GENERATED:
+        return GUARD_PAIRS_LICENCE
+    return "see the data file"
+
+
+def evaluate_variants(
+    model_dir: Path, eval_sets: tuple[str, ...], *, limit: int | None, console: Console
+) -> dict[str, dict[str, Any]]:
+    """F1 and throughput of the fp32 and int8 ONNX exports on each eval set."""
+    from crossingguard.data.nli import load_nli
+    from crossingguard.evaluation.nli_eval import evaluate_nli
+    from crossingguard.inference.scorer import load_scorer
+
+    results: dict[str, dict[str, Any]] = {}
+    datasets = [load_nli(name) for name in eval_sets]
+    if limit:
+        datasets = [d.head(limit) for d in datasets]
+    for variant, file in (("onnx-fp32", "model.onnx"), ("onnx-int8", "model_qint8_avx512_vnni.onnx")):
+        path = model_dir / "onnx" / file
+        if not path.exists():
+            continue
+        scorer = load_scorer(model_dir, backend="onnx", onnx_file=path)
+        results[variant] = {}
+        for data in datasets:
+            ev = evaluate_nli(scorer, data, show_progress=True)
+            results[variant][data.name] = ev.to_dict()
+            console.print(f"{variant} {data.name}: F1 micro {ev.to_dict()['f1_micro']:.4f}")
+    return results
+
+
+def ship_model(
+    run_dir: str | Path,
+    *,
+    name: str,
+    dest_root: str | Path | None = None,
+    eval_sets: tuple[str, ...] = SHIPPED_EVAL_SETS,
+    gate_set: str = "mnli-dev-matched",
+    limit: int | None = None,
+    max_f1_drop: float = 0.01,
+    console: Console | None = None,
+) -> Path:
+    """Export and gate ``run_dir/final``, evaluate it, and install it as built-in model ``name``."""
+    from crossingguard.inference.loading import MODELS_DIR
+    from crossingguard.training.export import export_onnx_models, save_fp16_safetensors
+    from crossingguard.training.model_card import write_model_card
+
+    console = console or Console(stderr=True)
+    run_dir = Path(run_dir)
+    final = run_dir / "final"
+    if not (final / "config.json").is_file():
+        raise ModelError(f"{final} holds no trained model: run `crossingguard train` first")
+    train_config = json.loads((run_dir / "config.json").read_text())
+    summary = json.loads((run_dir / "training_summary.json").read_text())
+    data_report = json.loads((run_dir / "data_report.json").read_text())
+
+    console.print(f"exporting {final} to ONNX (fp32 + gated int8 on {gate_set})")
+    report = export_onnx_models(final, dev=gate_set, max_dev=2000, max_f1_drop=max_f1_drop)
+    if not report.ok or not report.int8_path:
+        raise ModelError(f"export gate failed, not shipping: {json.dumps(report.to_dict())}")
+
+    evaluation = evaluate_variants(final, eval_sets, limit=limit, console=console)
+    (run_dir / "evaluation.json").write_text(json.dumps(evaluation, indent=2))
+
+    dest_root = Path(dest_root) if dest_root else MODELS_DIR
+    dest = dest_root / name
+    with tempfile.TemporaryDirectory(dir=dest_root) as tmp:
+        staged = Path(tmp) / name
+        staged.mkdir()
+        for item in final.iterdir():
+            if item.name in _SKIP:
+                continue
+            (shutil.copytree if item.is_dir() else shutil.copy2)(item, staged / item.name)
+        (staged / "onnx").mkdir()
+        shutil.copy2(report.int8_path, staged / "onnx" / Path(report.int8_path).name)
+        (staged / "onnx" / "export_report.json").write_text(json.dumps(report.to_dict(), indent=2))
+        save_fp16_safetensors(staged)
+        (staged / "training_summary.json").write_text(json.dumps(summary, indent=2))
+        (staged / "evaluation.json").write_text(json.dumps(evaluation, indent=2))
+        sources = data_report["sources"]
+        datasets = [
+            {"name": source, "licence": _licence(source), "pairs": info["used"]} for source, info in sources.items()
+        ]
+        loss = train_config["loss"]
+        distil = train_config["distillation"]
+        int8 = evaluation.get("onnx-int8", {})
+        fp32 = evaluation.get("onnx-fp32", {})
+        extra = _variant_table(fp32, int8) + _training_notes(train_config, summary)
+        write_model_card(
+            staged,
+            name=name,
+            base_model=train_config["base_model"],
+            datasets=datasets,
+            loss=(
+                "PrecomputedDistillationLoss (alpha * CE + beta * MSE on teacher logits)"
+                if loss == "distillation"
+                else "CrossEntropyLoss"
+            ),
+            alpha=distil["alpha"] if loss == "distillation" else None,
+            beta=distil["beta"] if loss == "distillation" else None,
+            training_time_s=summary.get("train_seconds_this_run"),
+            hardware=summary.get("hardware", "unknown"),
+            eval_results=int8 or fp32,
+            extra_sections=extra,
+            learning_curve_png="learning_curve.png" if (staged / "learning_curve.png").exists() else None,
+            repo_id=name,
+            license="other",
+        )
+        if dest.exists():
+            shutil.rmtree(dest)
+        staged.rename(dest)
+    console.print(f"installed {dest}")
+    return dest
+
+
+def _variant_table(fp32: dict, int8: dict) -> str:
+    if not fp32 and not int8:
+        return ""
+    names = list(int8 or fp32)
+    lines = [
+        "## fp32 vs int8 ONNX",
+        "",
+        "F1 micro (accuracy) per dev set, measured by `crossingguard ship` on the full sets.",
+        "",
+        "| Export | " + " | ".join(names) + " |",
+        "| --- | " + " | ".join("---" for _ in names) + " |",
+    ]
+    for label, results in (("fp32", fp32), ("int8 (shipped)", int8)):
+        if results:
+            lines.append(
+                f"| {label} | " + " | ".join(f"{results[n]['f1_micro']:.4f}" for n in names if n in results) + " |"
+            )
+    return "\n".join(lines) + "\n\n"
+
+
+def _training_notes(config: dict, summary: dict) -> str:
+    t = config["training"]
+    keep = config["student"].get("keep_layers")
+    lines = [
+        "## Training configuration",
+        "",
+        f"- base model: `{config['base_model']}`" + (f", encoder layers kept: {keep}" if keep else ""),
+        f"- epochs {t['epochs']}, learning rate {t['learning_rate']}, batch size {t['batch_size']}, "
+        f"warmup ratio {t['warmup_ratio']}, max length {t['max_length']}, seed {t['seed']}, bf16 autocast {t['bf16']}",
+        f"- {summary.get('pairs')} training pairs, {summary.get('global_step')} steps",
+        "",
+    ]
+    return "\n".join(lines) + "\n"
