@@ -25,6 +25,10 @@ _EXPORTS = {
     "InputError": "crossingguard.errors",
     "ConfigError": "crossingguard.errors",
     "DataError": "crossingguard.errors",
+    "PolicyError": "crossingguard.errors",
+    "Policy": "crossingguard.policy",
+    "load_policy": "crossingguard.policy",
+    "RouteResult": "crossingguard.guard",
 }
 
 __all__ = [
@@ -37,9 +41,13 @@ __all__ = [
     "Guard",
     "InputError",
     "ModelError",
+    "Policy",
+    "PolicyError",
+    "RouteResult",
     "Scorer",
     "Verdict",
     "label_to_id",
+    "load_policy",
     "load_scorer",
 ]
 
@@ -50,10 +58,18 @@ if TYPE_CHECKING:
         DataError,
         InputError,
         ModelError,
+        PolicyError,
     )
-    from crossingguard.guard import Condition, ConditionResult, Guard, Verdict
+    from crossingguard.guard import (
+        Condition,
+        ConditionResult,
+        Guard,
+        RouteResult,
+        Verdict,
+    )
     from crossingguard.inference.scorer import Scorer, load_scorer
     from crossingguard.labels import LABELS, label_to_id
+    from crossingguard.policy import Policy, load_policy
 
 
 def __getattr__(name: str) -> Any:

@@ -19,3 +19,7 @@ class ConfigError(CrossingGuardError):
 
 class DataError(CrossingGuardError):
     """A data file could not be read or holds unusable rows."""
+
+
+class PolicyError(ConfigError):
+    """A policy file or built-in pack is invalid or cannot be found."""

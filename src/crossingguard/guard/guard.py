@@ -1,10 +1,19 @@
-"""The guard: score a prompt against conditions and decide which fired."""
+"""The guard: score a prompt against conditions, decide which fired, and route it.
+
+Every (prompt, hypothesis) pair is scored on its own, so adding a condition never changes another
+condition's score. Within one call a pair that occurs twice (two conditions sharing a phrasing, a
+prompt repeated in a batch) is scored once, and an LRU cache keeps recent pairs across calls; the
+scorer's results do not depend on batch size or order, so neither do the guard's.
+"""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -13,11 +22,19 @@ from crossingguard.guard.types import (
     DEFAULT_THRESHOLD,
     Condition,
     ConditionResult,
+    RouteResult,
     Verdict,
     check_threshold,
 )
 from crossingguard.inference.backends import BackendName
 from crossingguard.labels import LABELS, label_to_id
+
+if TYPE_CHECKING:
+    from crossingguard.guard.routing import RoutingStrategy
+    from crossingguard.policy.schema import Policy
+
+Pair = tuple[str, str]
+DEFAULT_CACHE_SIZE = 4096
 
 
 class PairScorer(Protocol):
@@ -33,11 +50,52 @@ class PairScorer(Protocol):
 ConditionLike = str | Condition
 
 
-class Guard:
-    """Checks prompts against conditions with one NLI scorer.
+class PairCache:
+    """A thread-safe LRU map from (premise, hypothesis) to its E/N/C row; size 0 disables it."""
 
-    Each (prompt, condition) pair is scored on its own, so adding a condition never changes
-    another condition's score. Policies, packs, routing and calibration will build on this.
+    def __init__(self, size: int) -> None:
+        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+            raise InputError(f"cache_size: must be an integer >= 0, got {size!r}")
+        self.size = size
+        self._data: OrderedDict[Pair, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, pair: Pair) -> np.ndarray | None:
+        with self._lock:
+            row = self._data.get(pair)
+            if row is None:
+                self.misses += 1
+                return None
+            self._data.move_to_end(pair)
+            self.hits += 1
+            return row
+
+    def put(self, pair: Pair, row: np.ndarray) -> None:
+        if not self.size:
+            return
+        with self._lock:
+            self._data[pair] = row
+            self._data.move_to_end(pair)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+            self.hits = self.misses = 0
+
+
+class Guard:
+    """Checks prompts against conditions (ad hoc, or a policy's) with one NLI scorer.
+
+    ``Guard.from_policy("moderation")`` is the usual entry point; ``Guard(scorer, conditions=[...])``
+    checks plain-text conditions. ``check``/``check_batch`` return :class:`Verdict`s, ``route``
+    returns a :class:`RouteResult` for policies with routes.
     """
 
     def __init__(
@@ -47,12 +105,27 @@ class Guard:
         conditions: Sequence[ConditionLike] = (),
         threshold: float = DEFAULT_THRESHOLD,
         batch_size: int = 64,
+        policy: Policy | None = None,
+        cache_size: int = DEFAULT_CACHE_SIZE,
     ) -> None:
         self.scorer = scorer
-        self.threshold = check_threshold(threshold, "threshold")
         self.batch_size = batch_size
-        self.conditions = _as_conditions(conditions)
+        self.cache = PairCache(cache_size)
+        self.policy = policy
+        if policy is not None:
+            if conditions:
+                raise InputError(
+                    "conditions: give either a policy or conditions, not both (add the "
+                    "conditions to the policy file instead)"
+                )
+            self.threshold = policy.defaults.threshold
+            self.conditions = conditions_from_policy(policy)
+        else:
+            self.threshold = check_threshold(threshold, "threshold")
+            self.conditions = _as_conditions(conditions)
+        self._strategy: RoutingStrategy | None = None
 
+    # ------------------------------------------------------------------ constructors
     @classmethod
     def from_model(
         cls,
@@ -62,13 +135,78 @@ class Guard:
         threshold: float = DEFAULT_THRESHOLD,
         backend: BackendName = "auto",
         threads: int | None = None,
+        cache_size: int = DEFAULT_CACHE_SIZE,
     ) -> Guard:
         """A guard on a built-in model name, model directory or hub id (``None``: default)."""
         from crossingguard.inference.scorer import load_scorer
 
         scorer = load_scorer(name_or_path, backend=backend, threads=threads)
-        return cls(scorer, conditions=conditions, threshold=threshold)
+        return cls(
+            scorer, conditions=conditions, threshold=threshold, cache_size=cache_size
+        )
 
+    @classmethod
+    def from_policy(
+        cls,
+        path_or_pack: str | Path | Policy,
+        *,
+        scorer: PairScorer | None = None,
+        model: str | Path | None = None,
+        backend: BackendName = "auto",
+        threads: int | None = None,
+        batch_size: int = 64,
+        cache_size: int = DEFAULT_CACHE_SIZE,
+    ) -> Guard:
+        """A guard for a policy file, a built-in pack name (``"moderation"``) or a Policy.
+
+        The model is ``model`` if given, else the policy's ``model``, else the default built-in
+        model; pass ``scorer`` to reuse one already loaded (or a fake in tests).
+        """
+        from crossingguard.policy.loader import load_policy
+
+        policy = load_policy(path_or_pack)
+        if scorer is None:
+            from crossingguard.inference.scorer import load_scorer
+
+            scorer = load_scorer(
+                model if model is not None else policy.model,
+                backend=backend,
+                threads=threads,
+            )
+        return cls(scorer, policy=policy, batch_size=batch_size, cache_size=cache_size)
+
+    # ------------------------------------------------------------------ scoring
+    @property
+    def model_name(self) -> str:
+        return self.scorer.name
+
+    def score_pairs(self, pairs: Sequence[Pair]) -> np.ndarray:
+        """(n, 3) E/N/C rows for ``pairs``: each distinct pair scored once, cached pairs reused."""
+        out = np.empty((len(pairs), 3), dtype=np.float32)
+        todo: dict[Pair, list[int]] = {}
+        for i, pair in enumerate(pairs):
+            if pair in todo:
+                todo[pair].append(i)
+                continue
+            row = self.cache.get(pair)
+            if row is None:
+                todo[pair] = [i]
+            else:
+                out[i] = row
+        if todo:
+            missing = list(todo)
+            probs = np.asarray(
+                self.scorer.predict(missing, batch_size=self.batch_size),
+                dtype=np.float32,
+            )
+            for pair, row in zip(missing, probs):
+                row = row.copy()
+                row.setflags(write=False)
+                self.cache.put(pair, row)
+                out[todo[pair]] = row
+        return out
+
+    # ------------------------------------------------------------------ checking
     def check(
         self,
         prompt: str,
@@ -76,7 +214,7 @@ class Guard:
         conditions: Sequence[ConditionLike] | None = None,
         threshold: float | None = None,
     ) -> Verdict:
-        """Score ``prompt`` against ``conditions`` (default: the guard's own)."""
+        """Score ``prompt`` against ``conditions`` (default: the guard's own / the policy's)."""
         return self.check_batch([prompt], conditions=conditions, threshold=threshold)[0]
 
     def check_batch(
@@ -86,36 +224,97 @@ class Guard:
         conditions: Sequence[ConditionLike] | None = None,
         threshold: float | None = None,
     ) -> list[Verdict]:
-        """One :class:`Verdict` per prompt, scoring all pairs in one batched call."""
+        """One :class:`Verdict` per prompt; all pairs go to the scorer in one batched call."""
+        start = time.perf_counter()
         conds = self.conditions if conditions is None else _as_conditions(conditions)
-        if not conds:
+        has_routes = bool(self.policy is not None and self.policy.routes)
+        if not conds and not has_routes:
             raise InputError("conditions: give at least one condition to check")
         default = (
             self.threshold
             if threshold is None
             else check_threshold(threshold, "threshold")
         )
-        if isinstance(prompts, str):
-            raise InputError("prompts: expected a list of prompts, got a single string")
-        for i, prompt in enumerate(prompts):
-            if not isinstance(prompt, str) or not prompt.strip():
-                raise InputError(
-                    f"prompts -> {i}: prompt must be a non-empty string, got {prompt!r:.80}"
-                )
-        pairs = [(p, c.text) for p in prompts for c in conds]
-        probs = (
-            self.scorer.predict(pairs, batch_size=self.batch_size)
-            if pairs
-            else np.zeros((0, 3))
+        _check_prompts(prompts)
+        spans: list[tuple[int, int]] = []
+        hyps: list[str] = []
+        for c in conds:
+            spans.append((len(hyps), len(hyps) + len(c.texts)))
+            hyps.extend(c.texts)
+        pairs = [(p, h) for p in prompts for h in hyps]
+        probs = self.score_pairs(pairs).reshape(len(prompts), len(hyps), 3)
+        routes = self.route_batch(prompts) if has_routes else [None] * len(prompts)
+        latency = (time.perf_counter() - start) * 1000.0
+        policy_id = (
+            None
+            if self.policy is None or conditions is not None
+            else self.policy.identity
         )
-        probs = probs.reshape(len(prompts), len(conds), 3)
         return [
             Verdict(
-                tuple(_result(c, row, default) for c, row in zip(conds, rows)),
-                model=self.scorer.name,
+                tuple(
+                    _result(c, rows[a:b], default) for c, (a, b) in zip(conds, spans)
+                ),
+                model=self.model_name,
+                policy=policy_id,
+                route=route,
+                latency_ms=latency,
             )
-            for rows in probs
+            for rows, route in zip(probs, routes)
         ]
+
+    # ------------------------------------------------------------------ routing
+    @property
+    def strategy(self) -> RoutingStrategy:
+        """The policy's routing strategy, built on first use from the strategy registry."""
+        if self._strategy is None:
+            from crossingguard.guard.routing import build_strategy
+
+            if self.policy is None or not self.policy.routes:
+                raise InputError(
+                    "route: this guard has no routes; use a policy with a `routes:` section"
+                )
+            self._strategy = build_strategy(self.policy, guard=self)
+        return self._strategy
+
+    def route(self, prompt: str) -> RouteResult:
+        """The best route for ``prompt``, or the policy's fallback when none is good enough."""
+        return self.route_batch([prompt])[0]
+
+    def route_batch(self, prompts: Sequence[str]) -> list[RouteResult]:
+        _check_prompts(prompts)
+        return list(self.strategy.route(prompts))
+
+
+def conditions_from_policy(policy: Policy) -> tuple[Condition, ...]:
+    """The guard conditions a policy describes (templates applied, thresholds resolved)."""
+    out = []
+    for spec in policy.conditions:
+        texts = policy.hypotheses_of(spec)
+        out.append(
+            Condition(
+                texts[0],
+                name=spec.id,
+                threshold=policy.condition_threshold(spec),
+                fire_on=spec.fire_on,
+                hypotheses=texts,
+                aggregation=spec.aggregation,
+                action=spec.action,
+                severity=spec.severity,
+                description=spec.description,
+            )
+        )
+    return tuple(out)
+
+
+def _check_prompts(prompts: Sequence[str]) -> None:
+    if isinstance(prompts, str):
+        raise InputError("prompts: expected a list of prompts, got a single string")
+    for i, prompt in enumerate(prompts):
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise InputError(
+                f"prompts -> {i}: prompt must be a non-empty string, got {prompt!r:.80}"
+            )
 
 
 def _as_conditions(conditions: Sequence[ConditionLike]) -> tuple[Condition, ...]:
@@ -132,17 +331,37 @@ def _as_conditions(conditions: Sequence[ConditionLike]) -> tuple[Condition, ...]
     return tuple(out)
 
 
-def _result(cond: Condition, probs: np.ndarray, default: float) -> ConditionResult:
+def aggregate_rows(rows: np.ndarray, column: int, how: str) -> np.ndarray:
+    """Combine one condition's (k, 3) hypothesis rows into one E/N/C row.
+
+    ``max``/``min`` pick the row with the highest/lowest probability in ``column`` (so the three
+    probabilities stay those of one real hypothesis); ``mean`` averages the rows.
+    """
+    if len(rows) == 1:
+        return rows[0]
+    if how == "mean":
+        return rows.mean(axis=0)
+    pick = np.argmax if how == "max" else np.argmin
+    return rows[int(pick(rows[:, column]))]
+
+
+def _result(cond: Condition, rows: np.ndarray, default: float) -> ConditionResult:
     threshold = default if cond.threshold is None else cond.threshold
-    label = LABELS[int(np.argmax(probs))]
+    column = label_to_id(cond.fire_on)
+    probs = aggregate_rows(rows, column, cond.aggregation)
+    score = float(probs[column])
     return ConditionResult(
         condition=cond.text,
         name=cond.name,
-        label=label,
+        label=LABELS[int(np.argmax(probs))],
         entailment=float(probs[0]),
         neutral=float(probs[1]),
         contradiction=float(probs[2]),
         threshold=threshold,
         fire_on=cond.fire_on,
-        fired=bool(probs[label_to_id(cond.fire_on)] >= threshold),
+        fired=bool(score >= threshold),
+        score=score,
+        action=cond.action,
+        severity=cond.severity,
+        hypothesis_scores=tuple(float(x) for x in rows[:, column]),
     )

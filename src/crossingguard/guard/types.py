@@ -8,7 +8,12 @@ from typing import Any, Literal
 from crossingguard.errors import InputError
 
 FireOn = Literal["entailment", "contradiction"]
+Action = Literal["block", "flag", "log"]
+VerdictAction = Literal["allow", "log", "flag", "block"]
+Severity = Literal["low", "medium", "high", "critical"]
+Aggregation = Literal["max", "mean", "min"]
 DEFAULT_THRESHOLD = 0.5
+ACTION_RANK: dict[str, int] = {"allow": 0, "log": 1, "flag": 2, "block": 3}
 
 
 def check_threshold(value: float, where: str) -> float:
@@ -28,13 +33,25 @@ class Condition:
 
     ``fire_on="entailment"`` fires when the prompt entails the claim with probability >=
     ``threshold``; ``"contradiction"`` fires when the prompt contradicts it. ``threshold=None``
-    uses the guard's default. Later policy files map onto these fields.
+    uses the guard's default. Policy conditions map onto these fields: ``name`` is the policy id,
+    ``hypotheses`` holds several phrasings whose scores are combined with ``aggregation`` (``text``
+    is then the first), and ``action`` says what a fired condition does to the verdict.
     """
 
     text: str
     name: str | None = None
     threshold: float | None = None
     fire_on: FireOn = "entailment"
+    hypotheses: tuple[str, ...] = ()
+    aggregation: Aggregation = "max"
+    action: Action = "block"
+    severity: Severity = "medium"
+    description: str = ""
+
+    @property
+    def texts(self) -> tuple[str, ...]:
+        """Every hypothesis that is scored for this condition."""
+        return self.hypotheses or (self.text,)
 
     def validate(self, where: str) -> Condition:
         if not isinstance(self.text, str) or not self.text.strip():
@@ -47,12 +64,31 @@ class Condition:
             raise InputError(
                 f"{where} -> fire_on: must be entailment or contradiction, got {self.fire_on!r}"
             )
+        for i, text in enumerate(self.hypotheses):
+            if not isinstance(text, str) or not text.strip():
+                raise InputError(
+                    f"{where} -> hypotheses -> {i}: must be a non-empty string, got {text!r}"
+                )
+        if self.aggregation not in ("max", "mean", "min"):
+            raise InputError(
+                f"{where} -> aggregation: must be max, mean or min, got {self.aggregation!r}"
+            )
+        if self.action not in ("block", "flag", "log"):
+            raise InputError(
+                f"{where} -> action: must be block, flag or log, got {self.action!r}"
+            )
         return self
 
 
 @dataclass(frozen=True)
 class ConditionResult:
-    """One condition's scores on one prompt."""
+    """One condition's scores on one prompt.
+
+    ``entailment``/``neutral``/``contradiction`` are the condition's three probabilities: for one
+    hypothesis its own, for several the aggregate (``max``/``min``: the row of the hypothesis with
+    the highest/lowest ``fire_on`` probability; ``mean``: the mean row), so they always sum to 1.
+    ``score`` is the ``fire_on`` probability that was compared with ``threshold``.
+    """
 
     condition: str
     name: str | None
@@ -63,6 +99,10 @@ class ConditionResult:
     threshold: float
     fire_on: FireOn
     fired: bool
+    score: float = 0.0
+    action: Action = "block"
+    severity: Severity = "medium"
+    hypothesis_scores: tuple[float, ...] = ()
 
     @property
     def probability(self) -> float:
@@ -74,23 +114,81 @@ class ConditionResult:
 
 
 @dataclass(frozen=True)
+class RouteResult:
+    """Where a prompt goes: the best route (or the fallback) and every route's score."""
+
+    route: str
+    score: float
+    matched: bool
+    best: str | None
+    threshold: float
+    scores: dict[str, float]
+    strategy: str = "nli"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class Verdict:
-    """The guard's answer for one prompt: every condition's result, and whether any fired."""
+    """The guard's answer for one prompt.
+
+    ``fired``: any condition fired. ``action``: the strongest action among fired conditions
+    (block > flag > log), ``"allow"`` if none fired. ``allowed``: no fired condition blocks.
+    ``route``: the best route when the policy has routes. ``policy``: ``name@digest`` of the
+    policy, ``None`` for ad-hoc conditions. ``latency_ms``: wall time of the call that made this
+    verdict (shared by every verdict of one ``check_batch``).
+    """
 
     results: tuple[ConditionResult, ...]
     model: str
+    policy: str | None = None
+    route: RouteResult | None = None
+    latency_ms: float = 0.0
     fired: bool = field(init=False)
+    allowed: bool = field(init=False)
+    action: VerdictAction = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "fired", any(r.fired for r in self.results))
+        fired = [r for r in self.results if r.fired]
+        action: VerdictAction = "allow"
+        for r in fired:
+            if ACTION_RANK[r.action] > ACTION_RANK[action]:
+                action = r.action
+        object.__setattr__(self, "fired", bool(fired))
+        object.__setattr__(self, "allowed", action != "block")
+        object.__setattr__(self, "action", action)
 
     @property
     def fired_conditions(self) -> tuple[ConditionResult, ...]:
         return tuple(r for r in self.results if r.fired)
 
+    def result(self, name: str) -> ConditionResult:
+        """The result of the condition with this name (policy id) or text."""
+        for r in self.results:
+            if name in (r.name, r.condition):
+                return r
+        raise KeyError(name)
+
     def to_dict(self) -> dict[str, Any]:
         return {
+            "allowed": self.allowed,
+            "action": self.action,
             "fired": self.fired,
+            "fired_conditions": [
+                {
+                    "id": r.name,
+                    "condition": r.condition,
+                    "score": r.score,
+                    "threshold": r.threshold,
+                    "action": r.action,
+                    "severity": r.severity,
+                }
+                for r in self.fired_conditions
+            ],
+            "route": None if self.route is None else self.route.to_dict(),
             "model": self.model,
+            "policy": self.policy,
+            "latency_ms": self.latency_ms,
             "conditions": [r.to_dict() for r in self.results],
         }

@@ -1,0 +1,221 @@
+"""Load policies from YAML/JSON files or built-in packs; every error names the file, the path to the
+bad value and the fix, e.g. ``policy.yaml: conditions -> 2 -> threshold: must be in [0, 1], got 1.5``.
+
+A policy may include packs (``packs: [moderation]``): their conditions come first, then the file's
+own. The result is a *resolved* policy (packs expanded, ``packs: []``), which is what the guard
+uses, what ``calibrate`` writes and what the policy identity hashes.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from crossingguard.errors import PolicyError
+from crossingguard.policy.schema import Policy
+
+PACKS_PACKAGE = "crossingguard.policy.packs"
+_SUFFIXES = (".yaml", ".yml", ".json")
+
+_FIXES = {
+    "extra_forbidden": "remove it or check its spelling",
+    "missing": "add it",
+    "literal_error": "use one of the allowed values",
+}
+
+
+def builtin_packs() -> dict[str, str]:
+    """Built-in pack names and their file names (``moderation`` -> ``moderation.yaml``)."""
+    folder = resources.files(PACKS_PACKAGE)
+    return {
+        entry.name.rsplit(".", 1)[0]: entry.name
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name)
+        if entry.name.endswith(".yaml")
+    }
+
+
+def _unknown_pack(name: str, where: str) -> PolicyError:
+    names = ", ".join(builtin_packs())
+    return PolicyError(
+        f"{where}: unknown pack {name!r}; expected one of {names} "
+        "(see `crossingguard packs`) or a path to a .yaml/.json policy file"
+    )
+
+
+def _format_loc(loc: tuple[Any, ...]) -> str:
+    return " -> ".join(str(part) for part in loc)
+
+
+def _format_validation(source: str, exc: ValidationError) -> PolicyError:
+    lines = []
+    for err in exc.errors():
+        loc = _format_loc(err["loc"])
+        msg = str(err["msg"])
+        msg = msg.removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            key = err["loc"][-1] if err["loc"] else "?"
+            parent = _format_loc(err["loc"][:-1]) or "the top level"
+            lines.append(
+                f"{loc}: unknown key {key!r} in {parent}; {_FIXES['extra_forbidden']}"
+            )
+            continue
+        if err["type"] == "literal_error" and err["loc"] == ("version",):
+            lines.append(
+                f"version: must be 1, got {err.get('input')!r}; add `version: 1`"
+            )
+            continue
+        if err["type"] == "missing" and err["loc"] == ("version",):
+            lines.append("version: missing; add `version: 1` at the top of the file")
+            continue
+        fix = _FIXES.get(err["type"])
+        where = (
+            f"{loc}: "
+            if loc and not msg.startswith(("conditions ->", "routes ->", "routing ->"))
+            else ""
+        )
+        got = (
+            ""
+            if err["type"] in ("missing", "value_error")
+            else f" (got {err.get('input')!r:.60})"
+        )
+        lines.append(f"{where}{msg}{got}" + (f"; {fix}" if fix else ""))
+    head = f"{source}: " if len(lines) == 1 else f"{source}: {len(lines)} problems:\n  "
+    return PolicyError(head + "\n  ".join(lines))
+
+
+def _read_file(path: Path) -> Any:
+    if path.suffix.lower() not in _SUFFIXES:
+        raise PolicyError(
+            f"{path}: expected a .yaml, .yml or .json policy file, got {path.suffix or 'no suffix'!r}"
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PolicyError(
+            f"{path}: policy file not found; pass a .yaml/.json file or a built-in pack "
+            f"({', '.join(builtin_packs())})"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise PolicyError(
+            f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8"
+        ) from None
+    try:
+        if path.suffix.lower() == ".json":
+            return json.loads(text)
+        return yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        raise PolicyError(
+            f"{path}: line {exc.lineno}: not valid JSON ({exc.msg})"
+        ) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f"line {mark.line + 1}: " if mark is not None else ""
+        raise PolicyError(
+            f"{path}: {line}not valid YAML ({getattr(exc, 'problem', exc)})"
+        ) from None
+
+
+def _read_pack(name: str, where: str) -> dict[str, Any]:
+    packs = builtin_packs()
+    if name not in packs:
+        raise _unknown_pack(name, where)
+    text = (
+        resources.files(PACKS_PACKAGE).joinpath(packs[name]).read_text(encoding="utf-8")
+    )
+    return yaml.safe_load(text)
+
+
+def policy_from_dict(data: Any, *, source: str = "<policy>") -> Policy:
+    """Validate a parsed policy (a dict), expand its packs and return the resolved policy."""
+    if not isinstance(data, dict):
+        raise PolicyError(
+            f"{source}: expected a mapping at the top level (version, conditions, ...), got "
+            f"{type(data).__name__}"
+        )
+    try:
+        policy = Policy.model_validate(data)
+    except ValidationError as exc:
+        raise _format_validation(source, exc) from None
+
+    included: list[dict[str, Any]] = []
+    owner: dict[str, str] = {}
+    for i, name in enumerate(policy.packs):
+        pack = policy_from_dict(
+            _read_pack(name, f"{source}: packs -> {i}"), source=f"pack {name!r}"
+        )
+        for cond in pack.conditions:
+            if cond.id in owner:
+                raise PolicyError(
+                    f"{source}: packs -> {i}: condition id {cond.id!r} is defined by both "
+                    f"{owner[cond.id]} and pack {name!r}; include only one of them"
+                )
+            owner[cond.id] = f"pack {name!r}"
+            included.append(cond.model_dump())
+    for i, cond in enumerate(policy.conditions):
+        if cond.id in owner:
+            raise PolicyError(
+                f"{source}: conditions -> {i} -> id: {cond.id!r} is already defined by "
+                f"{owner[cond.id]}; rename it, or drop the pack from `packs`"
+            )
+    if not policy.conditions and not included and not policy.routes:
+        raise PolicyError(
+            f"{source}: conditions: the policy has no conditions; add at least one under "
+            "`conditions:` (id and hypotheses), include a pack with `packs: [moderation]`, or "
+            "add `routes:` for a routing-only policy"
+        )
+    if included:
+        merged = policy.model_dump()
+        merged["packs"] = []
+        merged["conditions"] = included + merged["conditions"]
+        try:
+            policy = Policy.model_validate(merged)
+        except ValidationError as exc:
+            raise _format_validation(source, exc) from None
+    return policy
+
+
+def is_pack_name(value: str | Path) -> bool:
+    text = str(value)
+    return not (
+        isinstance(value, Path)
+        or "/" in text
+        or "\\" in text
+        or text.lower().endswith(_SUFFIXES)
+        or Path(text).exists()
+    )
+
+
+def load_policy(path_or_pack: str | Path | Policy) -> Policy:
+    """A resolved :class:`Policy` from a file path, a built-in pack name, or a Policy."""
+    if isinstance(path_or_pack, Policy):
+        return policy_from_dict(
+            path_or_pack.model_dump(), source=f"policy {path_or_pack.name!r}"
+        )
+    if isinstance(path_or_pack, str) and not path_or_pack.strip():
+        raise PolicyError(
+            "policy is empty: pass a .yaml/.json policy file or a built-in pack "
+            f"({', '.join(builtin_packs())})"
+        )
+    if is_pack_name(path_or_pack):
+        name = str(path_or_pack)
+        return policy_from_dict(_read_pack(name, "policy"), source=f"pack {name!r}")
+    path = Path(path_or_pack).expanduser()
+    return policy_from_dict(_read_file(path), source=str(path))
+
+
+def dump_policy(policy: Policy, path: str | Path) -> Path:
+    """Write a policy as YAML (``.yaml``/``.yml``) or JSON, leaving out values at their defaults."""
+    path = Path(path)
+    data = policy.model_dump(mode="json", exclude_defaults=True)
+    data = {"version": 1, **data}
+    if path.suffix.lower() == ".json":
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    path.write_text(text, encoding="utf-8")
+    return path
