@@ -57,6 +57,33 @@ def print_text(index: int, prompt: str, verdict: Verdict) -> None:
         typer.echo(format_result(result))
 
 
+def print_policy_text(index: int, prompt: str, verdict: Verdict) -> None:
+    """Per condition its id, card-style line and threshold; then the decision and route."""
+    preview = prompt if len(prompt) <= 70 else prompt[:70] + "..."
+    typer.echo(f"\n{index}. {preview}")
+    for result in verdict.results:
+        typer.echo(f" → [{result.name}] {result.condition}")
+        typer.echo(
+            format_result(result) + f"  ({result.fire_on} {result.score * 100:.1f}% vs "
+            f"threshold {result.threshold * 100:.0f}%)"
+        )
+    fired = ", ".join(
+        f"{r.name} ({r.action}, {r.score * 100:.1f}%)" for r in verdict.fired_conditions
+    )
+    decision = "ALLOWED" if verdict.allowed else "BLOCKED"
+    typer.echo(
+        f" = {decision}: action {verdict.action}"
+        + (f"; fired: {fired}" if fired else "")
+    )
+    if verdict.route is not None:
+        r = verdict.route
+        typer.echo(f" ⇒ route {r.route} (best {r.best}: {r.score * 100:.1f}%)")
+
+
+def policy_verdict_json(index: int, verdict: Verdict) -> str:
+    return json.dumps({"index": index, **verdict.to_dict()}, ensure_ascii=False)
+
+
 def verdict_json(index: int, verdict: Verdict) -> str:
     conditions = [
         {
@@ -93,27 +120,41 @@ def check(
         ),
     ] = None,
     condition: Annotated[
-        list[str],
+        list[str] | None,
         typer.Option(
             "--condition",
             "-c",
             help="A claim about the prompt (the NLI hypothesis), e.g. 'The prompt requests "
-            "instructions for making a weapon'. Repeat for several; each is scored on its own.",
+            "instructions for making a weapon'. Repeat for several; each is scored on its own. "
+            "Without --condition or --policy the built-in moderation pack is applied.",
             show_default=False,
         ),
-    ] = ...,  # type: ignore[assignment]
+    ] = None,
+    policy: Annotated[
+        str | None,
+        typer.Option(
+            "--policy",
+            "-p",
+            help="A policy file (.yaml/.json) or built-in pack (moderation, mlcommons, "
+            "prompt-injection; see `crossingguard packs`).",
+            show_default=False,
+        ),
+    ] = None,
     model: ModelOpt = None,
     backend: BackendOpt = BackendChoice.auto,
     threshold: Annotated[
-        float,
+        float | None,
         typer.Option(
             "--threshold",
             "-t",
             min=0.0,
             max=1.0,
-            help="A condition fires when its entailment probability is at least this.",
+            help="A condition fires when its entailment probability is at least this "
+            f"(default {DEFAULT_THRESHOLD}). With a policy: its default threshold (conditions "
+            "with their own threshold keep it).",
+            show_default=False,
         ),
-    ] = DEFAULT_THRESHOLD,
+    ] = None,
     threads: ThreadsOpt = None,
     max_length: MaxLengthOpt = None,
     json_output: Annotated[
@@ -121,11 +162,16 @@ def check(
         typer.Option(
             "--json",
             help="Print one JSON object per prompt: index, fired, model and per condition its "
-            "label, entailment, neutral, contradiction, fired and threshold.",
+            "label, entailment, neutral, contradiction, fired and threshold (with a policy: the "
+            "whole verdict, incl. allowed, action, fired conditions, route, policy, latency).",
         ),
     ] = False,
 ) -> None:
-    """Check prompts against conditions: per condition the label, its probability and E/N/C."""
+    """Check prompts against conditions or a policy (default: the moderation pack).
+
+    Per condition the label, its probability and E/N/C; with a policy also the decision
+    (allowed, action) and the route.
+    """
     if prompt is None or prompt == "-":
         if prompt is None and sys.stdin.isatty():
             raise InputError(
@@ -136,22 +182,55 @@ def check(
         if not prompt.strip():
             raise InputError("PROMPT is empty: pass the text to check")
         prompts = [prompt]
+    condition = condition or []
     for i, text in enumerate(condition):
         if not text.strip():
             raise InputError(
                 f"--condition number {i + 1} is empty: pass a claim about the prompt"
             )
+    if condition and policy is not None:
+        raise InputError(
+            "pass --condition or --policy, not both: add the conditions to the policy file"
+        )
 
     from crossingguard.inference.scorer import load_scorer
 
-    scorer = load_scorer(
-        model, backend=backend.value, threads=threads, max_length=max_length
-    )
-    guard = Guard(scorer, conditions=condition, threshold=threshold)
+    if condition:
+        scorer = load_scorer(
+            model, backend=backend.value, threads=threads, max_length=max_length
+        )
+        guard = Guard(
+            scorer,
+            conditions=condition,
+            threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
+        )
+    else:
+        from crossingguard.policy import load_policy
+
+        pol = load_policy(policy if policy is not None else "moderation")
+        if threshold is not None:
+            pol = pol.model_copy(
+                update={
+                    "defaults": pol.defaults.model_copy(update={"threshold": threshold})
+                }
+            )
+        scorer = load_scorer(
+            model if model is not None else pol.model,
+            backend=backend.value,
+            threads=threads,
+            max_length=max_length,
+        )
+        guard = Guard(scorer, policy=pol)
     for i, (text, verdict) in enumerate(
         zip(prompts, guard.check_batch(prompts), strict=True), 1
     ):
         if json_output:
-            typer.echo(verdict_json(i, verdict))
-        else:
+            typer.echo(
+                verdict_json(i, verdict)
+                if condition
+                else policy_verdict_json(i, verdict)
+            )
+        elif condition:
             print_text(i, text, verdict)
+        else:
+            print_policy_text(i, text, verdict)
