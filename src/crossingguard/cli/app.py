@@ -27,3 +27,4 @@ app.add_typer(data_app, name="data")
 from crossingguard.cli import distill_commands, eval_commands, export_commands  # noqa: E402,F401
 from crossingguard.cli import train_commands  # noqa: E402,F401
 from crossingguard.cli import guard_commands, policy_commands  # noqa: E402,F401
+from crossingguard.cli import routing_commands  # noqa: E402,F401

@@ -1,0 +1,359 @@
+"""Routing commands: `eval-routing`, `export-embedder` and `data intent-pairs`.
+
+`crossingguard data intent-pairs --out DIR` writes DIR/intent_nli_train.jsonl and
+DIR/intent_nli_dev.jsonl (the guard pairs' format) and prints sizes and label balance. It is added
+to the `data` group from here, so `cli/data_commands.py` stays as it is.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from crossingguard.cli.app import app
+from crossingguard.cli.data_commands import data_app, write_jsonl_atomic
+from crossingguard.cli.errors import handle_errors
+from crossingguard.cli.options import BackendChoice, BackendOpt, ModelOpt, ThreadsOpt
+from crossingguard.errors import InputError
+
+INTENT_TRAIN_FILE = "intent_nli_train.jsonl"
+INTENT_DEV_FILE = "intent_nli_dev.jsonl"
+STRATEGY_NAMES = ("nli", "embedding", "hybrid")
+
+
+@data_app.command("intent-pairs")
+@handle_errors
+def intent_pairs_command(
+    out: Annotated[
+        Path, typer.Option("--out", help="Output folder for the two JSONL files.")
+    ],
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed for every sampling choice.")
+    ] = 0,
+    max_per_intent: Annotated[
+        int,
+        typer.Option(
+            "--max-per-intent",
+            min=1,
+            help="Cap training utterances per intent (SNIPS has ~1,900 similar ones each).",
+        ),
+    ] = 300,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the report as JSON.")
+    ] = False,
+) -> None:
+    """Build intent NLI pairs from the HWU64 and SNIPS train splits (BANKING77 stays held out)."""
+    from crossingguard.routing.intent_pairs import build_intent_pairs
+
+    pairs = build_intent_pairs(seed=seed, max_per_intent=max_per_intent)
+    write_jsonl_atomic(out / INTENT_TRAIN_FILE, pairs.train)
+    write_jsonl_atomic(out / INTENT_DEV_FILE, pairs.dev)
+    report = {
+        **pairs.report,
+        "files": {
+            "train": str(out / INTENT_TRAIN_FILE),
+            "dev": str(out / INTENT_DEV_FILE),
+        },
+    }
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Intent NLI pairs")
+    for col in ("split / source", "pairs", "entailment", "neutral", "contradiction"):
+        table.add_column(col, justify="left" if col == "split / source" else "right")
+    names = ("entailment", "neutral", "contradiction")
+    for split in ("train", "dev"):
+        r = report[split]
+        table.add_row(
+            f"[bold]{split}[/bold]", str(r["pairs"]), *_shares(r["labels"], names)
+        )
+        for key, s in report["sources"].items():
+            if key.startswith(f"{split}/"):
+                table.add_row(
+                    f"  {key.split('/', 1)[1]} ({s['intents']} intents)",
+                    str(s["pairs"]),
+                    *_shares(s["labels"], names),
+                )
+    console = Console()
+    console.print(table)
+    console.print(f"held out: {', '.join(report['held_out'])}")
+    for key, n in report["dropped"].items():
+        console.print(f"dropped {key}: {n}")
+    console.print(f"wrote {report['files']['train']} and {report['files']['dev']}")
+
+
+def _shares(labels: dict[str, Any], names: tuple[str, ...]) -> list[str]:
+    return [f"{labels[n]['count']} ({labels[n]['share']:.0%})" for n in names]
+
+
+@app.command("eval-routing")
+@handle_errors
+def eval_routing_command(
+    dataset: Annotated[
+        str,
+        typer.Option(
+            "--dataset",
+            "-d",
+            help="Routing set: banking77, hwu64, snips, massive or sebis.",
+        ),
+    ] = "banking77",
+    strategy: Annotated[
+        str,
+        typer.Option(
+            "--strategy",
+            "-s",
+            help="Comma-separated strategies: nli, embedding, hybrid.",
+        ),
+    ] = "nli,embedding,hybrid",
+    split: Annotated[
+        str | None,
+        typer.Option(
+            "--split", help="Split to route (default: test).", show_default=False
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", min=1, help="Route a seeded sample of N utterances."),
+    ] = None,
+    nli_limit: Annotated[
+        int,
+        typer.Option(
+            "--nli-limit",
+            min=1,
+            help="The nli strategy scores every route per utterance: route only the first N of the sample.",
+        ),
+    ] = 200,
+    oos_fraction: Annotated[
+        float,
+        typer.Option(
+            "--oos-fraction",
+            min=0.0,
+            max=0.9,
+            help="Share of intents held out as out-of-scope (no route; their utterances must go to none).",
+        ),
+    ] = 0.2,
+    oos_from: Annotated[
+        str | None,
+        typer.Option(
+            "--oos-from",
+            help="Comma-separated sets whose test utterances are added as far out-of-scope prompts "
+            "(banking77 routes only: snips, hwu64, sebis).",
+            show_default=False,
+        ),
+    ] = None,
+    examples: Annotated[
+        int,
+        typer.Option(
+            "--examples", min=0, help="Train utterances per route as route examples."
+        ),
+    ] = 0,
+    top_k: Annotated[
+        int, typer.Option("--top-k", min=1, help="Hybrid: shortlist size.")
+    ] = 5,
+    weight: Annotated[
+        float,
+        typer.Option(
+            "--weight", min=0.0, max=1.0, help="Hybrid: weight of the entailment score."
+        ),
+    ] = 0.5,
+    weights: Annotated[
+        str | None,
+        typer.Option(
+            "--weights",
+            help="Hybrid: also report these weights (e.g. 0.3,0.5,0.7), no rescoring.",
+            show_default=False,
+        ),
+    ] = None,
+    seed: Annotated[
+        int,
+        typer.Option("--seed", help="Seed for the sample and the held-out intents."),
+    ] = 0,
+    model: ModelOpt = None,
+    backend: BackendOpt = BackendChoice.auto,
+    threads: ThreadsOpt = None,
+    embedder: Annotated[
+        Path | None,
+        typer.Option(
+            "--embedder",
+            help="Embedder directory (default: cached all-MiniLM-L6-v2 ONNX export).",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the results as JSON on stdout.")
+    ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Write routing_results.json here.", show_default=False
+        ),
+    ] = None,
+) -> None:
+    """Route an intent set with each strategy side by side: accuracy, macro-F1, out-of-scope AUROC."""
+    from crossingguard.routing.embedding import load_embedder
+    from crossingguard.routing.evaluation import build_routing_set, evaluate_routing
+
+    names = [s.strip() for s in strategy.split(",") if s.strip()]
+    bad = [s for s in names if s not in STRATEGY_NAMES]
+    if bad or not names:
+        raise InputError(
+            f"--strategy: each must be one of {', '.join(STRATEGY_NAMES)}, got {strategy!r}"
+        )
+    sweep = _floats(weights, "--weights") if weights else []
+    rset = build_routing_set(
+        dataset,
+        split=split,
+        oos_fraction=oos_fraction,
+        limit=limit,
+        examples=examples,
+        seed=seed,
+        oos_from=[s.strip() for s in oos_from.split(",") if s.strip()]
+        if oos_from
+        else (),
+    )
+    scorer = None
+    if any(n in ("nli", "hybrid") for n in names):
+        from crossingguard.inference.scorer import load_scorer
+
+        scorer = load_scorer(model, backend=backend.value, threads=threads)
+    emb = (
+        load_embedder(embedder, threads=threads)
+        if any(n != "nli" for n in names)
+        else None
+    )
+    results = evaluate_routing(
+        rset,
+        names,
+        scorer=scorer,
+        embedder=emb,
+        options={"top_k": top_k, "weight": weight},
+        nli_limit=nli_limit,
+        weights=sweep,
+    )
+    results["model"] = getattr(scorer, "name", None)
+    results["embedder"] = getattr(emb, "name", None)
+    results["command_options"] = {
+        "dataset": dataset, "split": split, "limit": limit, "nli_limit": nli_limit,
+        "oos_fraction": oos_fraction, "oos_from": oos_from, "examples": examples,
+        "top_k": top_k, "weight": weight, "seed": seed,
+    }  # fmt: skip
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / "routing_results.json"
+        path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        typer.echo(f"wrote {path}", err=True)
+    if as_json:
+        typer.echo(json.dumps(results, indent=2))
+        return
+    _print_table(results)
+
+
+def _floats(text: str, option: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise InputError(
+            f"{option}: expected comma-separated numbers, got {text!r}"
+        ) from None
+    if not values or any(not 0.0 <= v <= 1.0 for v in values):
+        raise InputError(f"{option}: expected numbers in [0, 1], got {text!r}")
+    return values
+
+
+def _print_table(results: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    s = results["set"]
+    table = Table(
+        title=f"Routing {s['name']}: {s['routes']} routes, {s['in_scope']} in-scope + "
+        f"{s['out_of_scope']} out-of-scope utterances"
+    )
+    cols = (
+        "strategy",
+        "n",
+        "accuracy",
+        "macro-F1",
+        "OOS AUROC",
+        "OOS recall@P95",
+        "kept@P95",
+        "prompts/s",
+    )
+    for c in cols:
+        table.add_column(c, justify="left" if c == "strategy" else "right")
+    fmt = lambda v: "-" if v is None else f"{v:.3f}"
+    for name, m in results["strategies"].items():
+        table.add_row(
+            name,
+            str(m["n"]),
+            fmt(m["accuracy"]),
+            fmt(m["macro_f1"]),
+            fmt(m.get("oos_auroc")),
+            fmt(m.get("oos_recall@P0.95")),
+            fmt(m.get("in_scope_kept@P0.95")),
+            f"{m['prompts_per_s']}",
+        )
+    console = Console(width=max(110, Console().width))
+    console.print(table)
+    hybrid = results["strategies"].get("hybrid")
+    if hybrid:
+        console.print(
+            f"hybrid: top_k={hybrid['top_k']}, weight={hybrid['weight']}, "
+            f"gold route in shortlist {hybrid['shortlist_recall']:.1%}"
+        )
+        for w, m in hybrid.get("weight_sweep", {}).items():
+            console.print(
+                f"  weight {w}: " + ", ".join(f"{k} {v:.3f}" for k, v in m.items())
+            )
+
+
+@app.command("export-embedder")
+@handle_errors
+def export_embedder_command(
+    source: Annotated[
+        Path | None,
+        typer.Option(
+            "--source",
+            help="sentence-transformers directory (default: the packaged all-MiniLM-L6-v2).",
+            show_default=False,
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Embedder directory to write (default: the user cache).",
+            show_default=False,
+        ),
+    ] = None,
+    check: Annotated[
+        bool,
+        typer.Option("--check/--no-check", help="Compare with sentence-transformers."),
+    ] = True,
+) -> None:
+    """Export the routing bi-encoder to ONNX once (needs torch), so routing runs without torch."""
+    from crossingguard.routing.embedding import (
+        OnnxEmbedder,
+        SentenceTransformerEmbedder,
+        export_embedder,
+        packaged_minilm_dir,
+    )
+
+    path = export_embedder(source, out)
+    typer.echo(f"wrote {path}")
+    src = source or packaged_minilm_dir()
+    if check and src is not None:
+        texts = [
+            "How do I locate my card?",
+            "The user wants to check their account balance.",
+            "play some jazz",
+        ]
+        a = OnnxEmbedder(path).embed(texts)
+        b = SentenceTransformerEmbedder(src).embed(texts)
+        typer.echo(f"max |onnx - sentence-transformers| = {abs(a - b).max():.2e}")
