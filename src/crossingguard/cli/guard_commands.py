@@ -184,7 +184,7 @@ def calibrate(
             help="Write the calibrated policy here (default: "
             "<policy>.calibrated.yaml in the current folder).",
             show_default=False,
-        ),  # fmt: skip
+        ),
     ] = None,
     curves: Annotated[
         Path | None,
@@ -193,7 +193,7 @@ def calibrate(
             help="Save the precision-recall curves PNG here (default: beside "
             "--out, <name>.pr.png).",
             show_default=False,
-        ),  # fmt: skip
+        ),
     ] = None,
     split: SplitOpt = "all",
     limit: LimitOpt = None,

@@ -157,9 +157,12 @@ class ThresholdFit:
 def _between(s_sorted_desc: np.ndarray, k: int) -> float:
     """A threshold admitting the k+1 highest distinct scores: halfway to the next lower one."""
     hi = float(s_sorted_desc[k])
-    if k + 1 < len(s_sorted_desc):
-        return (hi + float(s_sorted_desc[k + 1])) / 2.0
-    return hi
+    if k + 1 >= len(s_sorted_desc):
+        return hi
+    lo = float(s_sorted_desc[k + 1])
+    mid = (hi + lo) / 2.0
+    short = round(mid, 4)  # readable in the policy file, as long as it admits the same scores
+    return short if lo < short <= hi else mid
 
 
 def fit_threshold(
@@ -289,7 +292,7 @@ def calibrate_scores(
             )
         )
         curves[cid] = curve
-        new_specs.append(spec.model_copy(update={"threshold": round(fit.threshold, 4)}))
+        new_specs.append(spec.model_copy(update={"threshold": fit.threshold}))
     calibrated = policy.model_copy(update={"conditions": new_specs})
     return CalibrationResult(str(tgt), calibrated, tuple(rows), curves)
 
