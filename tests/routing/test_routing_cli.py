@@ -93,3 +93,51 @@ def test_eval_routing_bad_input_exits_2(
         ],
     )
     assert res.exit_code == 2 and "dataset: must be one of" in res.output
+
+
+def test_data_routes_writes_a_policy_that_route_reads(
+    tmp_path: Path, tiny_model_dir: Path, tiny_embedder_dir: Path, routing_data: Path
+) -> None:
+    from crossingguard.policy import load_policy
+
+    path = tmp_path / "snips.yaml"
+    res = runner.invoke(
+        app,
+        [
+            "data",
+            "routes",
+            "-d",
+            "snips",
+            "--examples",
+            "2",
+            "-s",
+            "embedding",
+            "--out",
+            str(path),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    policy = load_policy(path)
+    assert len(policy.routes) == 7 and all(len(r.examples) == 2 for r in policy.routes)
+    assert policy.routing.strategy == "embedding"
+    text = path.read_text(encoding="utf-8").replace(
+        "routing:\n",
+        f"routing:\n  options:\n    embedder_path: {tiny_embedder_dir}\n",
+        1,
+    )
+    path.write_text(text, encoding="utf-8")
+    res = runner.invoke(
+        app,
+        [
+            "route",
+            "play some jazz",
+            "--policy",
+            str(path),
+            "--model",
+            str(tiny_model_dir),
+            "--json",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["strategy"] == "embedding" and len(out["scores"]) == 7

@@ -88,6 +88,51 @@ def intent_pairs_command(
     console.print(f"wrote {report['files']['train']} and {report['files']['dev']}")
 
 
+@data_app.command("routes")
+@handle_errors
+def routes_command(
+    dataset: Annotated[
+        str,
+        typer.Option(
+            "--dataset",
+            "-d",
+            help="Intent set: banking77, hwu64, snips, massive or sebis.",
+        ),
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", help="Policy file to write (.yaml or .json).")
+    ],
+    strategy: Annotated[
+        str,
+        typer.Option(
+            "--strategy",
+            "-s",
+            help="routing.strategy of the policy: nli, embedding or hybrid.",
+        ),
+    ] = "hybrid",
+    examples: Annotated[
+        int,
+        typer.Option(
+            "--examples", min=0, help="Train utterances per route as route examples."
+        ),
+    ] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for the examples.")] = 0,
+) -> None:
+    """Write a routing policy with one route per intent of a set (for `crossingguard route`)."""
+    from crossingguard.policy import dump_policy
+    from crossingguard.routing.evaluation import build_routing_set, routing_policy
+
+    if strategy not in STRATEGY_NAMES:
+        raise InputError(
+            f"--strategy: must be one of {', '.join(STRATEGY_NAMES)}, got {strategy!r}"
+        )
+    rset = build_routing_set(
+        dataset, oos_fraction=0.0, examples=examples, seed=seed, limit=1
+    )
+    path = dump_policy(routing_policy(rset, strategy=strategy), out)
+    typer.echo(f"wrote {path} ({len(rset.routes)} routes, strategy {strategy})")
+
+
 def _shares(labels: dict[str, Any], names: tuple[str, ...]) -> list[str]:
     return [f"{labels[n]['count']} ({labels[n]['share']:.0%})" for n in names]
 

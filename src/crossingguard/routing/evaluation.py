@@ -185,6 +185,30 @@ def build_routing_set(
     return RoutingSet(name, routes, prompts, gold, oos)
 
 
+def routing_policy(
+    rset: RoutingSet, *, strategy: str = "hybrid", options: dict[str, Any] | None = None
+) -> Any:
+    """A policy (``version: 1``) routing to ``rset``'s routes, for ``crossingguard route``."""
+    from crossingguard.policy import policy_from_dict
+
+    routes = []
+    for r in rset.routes:
+        spec: dict[str, Any] = {"id": r.id, "hypotheses": list(r.hypotheses)}
+        if r.examples:
+            spec["examples"] = list(r.examples)
+        routes.append(spec)
+    return policy_from_dict(
+        {
+            "version": 1,
+            "name": f"{rset.name.split('/')[0]}-routes",
+            "description": f"Routes for the {rset.name.split('/')[0]} intents (reviewed descriptions).",
+            "routes": routes,
+            "routing": {"strategy": strategy, "options": dict(options or {})},
+        },
+        source=rset.name,
+    )
+
+
 # --------------------------------------------------------------------------- metrics
 def auroc(pos: np.ndarray, neg: np.ndarray) -> float:
     """Probability that a random positive scores above a random negative (ties count half)."""
