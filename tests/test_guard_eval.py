@@ -217,3 +217,23 @@ def test_adapters_read_the_shared_data(name: str) -> None:
         assert any(e.harmful is not None for e in examples)
     labels = np.array([e.harmful for e in examples if e.harmful is not None])
     assert labels.dtype == bool or labels.size == 0
+
+
+def test_policy_labels_follow_the_policy_scope() -> None:
+    from crossingguard.evaluation.guard_datasets import policy_labels
+
+    ex = [
+        GuardExample("a", True, ("prompt_injection",)),
+        GuardExample("b", True, ("hate",)),  # harm outside an injection policy's scope
+        GuardExample("c", True, ()),
+        GuardExample("d", False, ()),
+        GuardExample("e", None, ()),
+    ]
+    assert policy_labels([["prompt_injection"], ["jailbreak"]], ex).tolist() == [
+        1,
+        0,
+        1,
+        0,
+        -1,
+    ]
+    assert policy_labels([["prompt_injection"], []], ex).tolist() == [1, 1, 1, 0, -1]

@@ -88,6 +88,33 @@ def condition_labels(
     return out
 
 
+def policy_labels(
+    condition_categories: Sequence[Sequence[str]], examples: Sequence[GuardExample]
+) -> np.ndarray:
+    """1 where a policy with these conditions should flag the prompt, 0 where not, -1 unknown.
+
+    The policy's scope is the union of its conditions' categories. A harmful prompt whose
+    categories all lie outside that scope (a hateful request, for a prompt-injection policy) is a
+    negative; a harmful prompt without categories counts as a positive. If any condition has no
+    categories the policy is generic and ``harmful`` is the label.
+    """
+    if not condition_categories or any(not cats for cats in condition_categories):
+        return np.array(
+            [-1 if e.harmful is None else int(e.harmful) for e in examples],
+            dtype=np.int8,
+        )
+    scope = {c for cats in condition_categories for c in cats}
+    out = np.full(len(examples), -1, dtype=np.int8)
+    for i, ex in enumerate(examples):
+        if ex.harmful is False:
+            out[i] = 0
+        elif scope & set(ex.categories):
+            out[i] = 1
+        elif ex.harmful is True:
+            out[i] = 0 if ex.categories else 1
+    return out
+
+
 # ------------------------------------------------------------------------------ file helpers
 
 

@@ -3,8 +3,10 @@
 For a set of :class:`GuardExample`s and a guard:
 
 * **overall**: a prompt counts as flagged when a condition with action ``block`` or ``flag``
-  fires (``log`` conditions do not count); precision, recall, F1 against ``harmful`` and the
-  false-positive rate on benign prompts, with the 2x2 confusion matrix;
+  fires (``log`` conditions do not count); precision, recall, F1 against the policy's labels
+  (``guard_datasets.policy_labels``: harmful prompts in the policy's scope, i.e. the union of its
+  conditions' categories; harm outside the scope is a negative) and the false-positive rate on
+  benign prompts, with the 2x2 confusion matrix;
 * **per condition**: precision, recall, F1 and average precision against the condition's labels
   (``guard_datasets.condition_labels``: the prompt's categories against the condition's);
 * **look-alikes**: the flagged rate on benign prompts that imitate a harm category (JBB benign
@@ -29,7 +31,11 @@ from typing import Any
 
 import numpy as np
 
-from crossingguard.evaluation.guard_datasets import GuardExample, condition_labels
+from crossingguard.evaluation.guard_datasets import (
+    GuardExample,
+    condition_labels,
+    policy_labels,
+)
 from crossingguard.guard.calibration import (
     BinaryMetrics,
     binary_metrics,
@@ -171,9 +177,7 @@ def evaluate_scores(
         if len(ids)
         else np.zeros(len(examples), bool)
     )
-    harmful = np.array(
-        [-1 if ex.harmful is None else int(ex.harmful) for ex in examples]
-    )
+    harmful = policy_labels([c.categories for c in policy.conditions], examples)
     overall = None
     if (harmful >= 0).any():
         overall = binary_metrics(flagged.astype(float), harmful, 0.5)
