@@ -101,8 +101,11 @@ def main() -> None:
     )
     args.out.mkdir(parents=True, exist_ok=True)
     summary = [
-        f"Built-in packs with `{scorer.name}` ({args.backend} backend), eval split; cells show shipped thresholds → thresholds "
-        f"calibrated for {args.target} on the select split. Percentages.",
+        (
+            f"Built-in packs with `{scorer.name}` ({args.backend} backend), eval split; cells show "
+            f"shipped thresholds → thresholds calibrated for {args.target} on the select split. "
+            "Percentages."
+        ),
         "",
     ]
     try:

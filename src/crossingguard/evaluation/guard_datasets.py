@@ -541,6 +541,9 @@ DATASETS: dict[str, DatasetSpec] = {
     "massive_en_intent": DatasetSpec(read_massive, "routing", "60 intents (validation)"),
     "nlu_eval_corpora_sebis": DatasetSpec(read_sebis, "routing", "3 small corpora with out-of-scope `None`"),
 }  # fmt: skip
+# the names crossingguard.routing uses for the same sets
+DATASETS["massive"] = DATASETS["massive_en_intent"]
+DATASETS["sebis"] = DATASETS["nlu_eval_corpora_sebis"]
 
 
 def read_jsonl_examples(path: Path) -> list[GuardExample]:
