@@ -12,6 +12,7 @@ from crossingguard.routing import Route
 from crossingguard.routing.evaluation import (
     RoutingSet,
     auroc,
+    best_threshold,
     build_routing_set,
     evaluate_routing,
     macro_f1,
@@ -108,3 +109,14 @@ def test_build_routing_set_examples_and_far_oos(routing_data: Path) -> None:
         build_routing_set("hwu64", oos_from=["snips"])
     sebis = build_routing_set("sebis", oos_fraction=0.5)
     assert sebis.oos_intents == [] and 0 < sebis.describe()["out_of_scope"] < 20
+
+
+def test_best_threshold_maximises_right_answers() -> None:
+    top = np.array([0.9, 0.6, 0.4, 0.3])
+    inside = np.array([True, True, False, False])
+    hit = np.array([True, False, False, False])
+    # t=0.6 keeps the right in-scope answer and rejects both out-of-scope: 3/4 (lowest such t)
+    assert best_threshold(top, inside, hit) == {
+        "threshold": 0.9,
+        "accuracy_with_oos": 0.75,
+    }

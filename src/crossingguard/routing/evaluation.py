@@ -19,7 +19,9 @@ Metrics, per strategy
   at least ``P`` of the accepted utterances are in scope; ``in_scope_kept@P`` the share of
   in-scope utterances accepted there (``P`` = 0.95 by default).
 * ``at_default``: at the strategy's calibrated default threshold, the share of all utterances
-  answered correctly (right route, or none for out-of-scope), OOS recall and in-scope acceptance.
+  answered correctly (right route, or none for out-of-scope), OOS recall and in-scope acceptance;
+  ``best_threshold``: the threshold that maximises that share on this set (how the defaults were
+  calibrated, on HWU64 test).
 """
 
 from __future__ import annotations
@@ -290,17 +292,33 @@ def routing_metrics(
         out[f"in_scope_kept@P{p_key}"] = (
             None if t is None else float((top[inside] >= t).mean())
         )
+    hit = np.asarray([p == g for p, g in zip(pred, gold)])
     accepted = top >= default_threshold
-    right = np.where(
-        inside, accepted & np.asarray([p == g for p, g in zip(pred, gold)]), ~accepted
-    )
+    right = np.where(inside, accepted & hit, ~accepted)
     out["at_default"] = {
         "threshold": default_threshold,
         "accuracy_with_oos": float(right.mean()),
         "in_scope_accepted": float(accepted[inside].mean()) if inside.any() else None,
         "oos_recall": float((~accepted[~inside]).mean()) if (~inside).any() else None,
     }
+    if (~inside).any():
+        out["best_threshold"] = best_threshold(top, inside, hit)
     return out
+
+
+def best_threshold(
+    top: np.ndarray, inside: np.ndarray, hit: np.ndarray
+) -> dict[str, float]:
+    """The threshold with the most right answers (right route, or none for out-of-scope).
+
+    This is how the strategies' default thresholds were calibrated (on HWU64 test).
+    """
+    best = (-1.0, 0.0)
+    for t in np.unique(np.concatenate([top, [np.inf]])):
+        acc = float(np.where(inside, (top >= t) & hit, top < t).mean())
+        if acc > best[0]:
+            best = (acc, float(t))
+    return {"threshold": best[1], "accuracy_with_oos": best[0]}
 
 
 # --------------------------------------------------------------------------- driver
