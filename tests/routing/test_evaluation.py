@@ -117,6 +117,6 @@ def test_best_threshold_maximises_right_answers() -> None:
     hit = np.array([True, False, False, False])
     # t=0.6 keeps the right in-scope answer and rejects both out-of-scope: 3/4 (lowest such t)
     assert best_threshold(top, inside, hit) == {
-        "threshold": 0.9,
+        "threshold": 0.6,
         "accuracy_with_oos": 0.75,
     }
