@@ -225,11 +225,19 @@ def test_pack_include_and_clash(tmp_path: Path) -> None:
         {
             "version": 1,
             "packs": ["prompt-injection"],
+            "defaults": GOOD["defaults"],
             "conditions": [GOOD["conditions"][0]],
         },
     )
     policy = load_policy(path)
     assert [c.id for c in policy.conditions][-1] == "weapons" and not policy.packs
+    # GOOD's template is for its own conditions, not for the pack's full sentences
+    first = policy.conditions[0]
+    assert (
+        policy.hypotheses_of(first)[0]
+        == load_policy("prompt-injection").conditions[0].hypotheses[0]
+    )
+    assert policy.condition_threshold(first) == 0.6  # the includer's default threshold
     assert len(policy.conditions) == len(load_policy("prompt-injection").conditions) + 1
     clash = write(
         tmp_path,

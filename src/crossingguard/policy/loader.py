@@ -2,7 +2,8 @@
 bad value and the fix, e.g. ``policy.yaml: conditions -> 2 -> threshold: must be in [0, 1], got 1.5``.
 
 A policy may include packs (``packs: [moderation]``): their conditions come first, then the file's
-own. The result is a *resolved* policy (packs expanded, ``packs: []``), which is what the guard
+own. Pack conditions keep the pack's hypothesis template; those without their own threshold take
+the including policy's default threshold. The result is a *resolved* policy (packs expanded, ``packs: []``), which is what the guard
 uses, what ``calibrate`` writes and what the policy identity hashes.
 """
 
@@ -155,7 +156,13 @@ def policy_from_dict(data: Any, *, source: str = "<policy>") -> Policy:
                     f"{owner[cond.id]} and pack {name!r}; include only one of them"
                 )
             owner[cond.id] = f"pack {name!r}"
-            included.append(cond.model_dump())
+            # the pack's hypotheses are written for the pack's template, not the includer's
+            included.append(
+                {
+                    **cond.model_dump(),
+                    "template": cond.template or pack.defaults.template,
+                }
+            )
     for i, cond in enumerate(policy.conditions):
         if cond.id in owner:
             raise PolicyError(
