@@ -28,7 +28,7 @@ HARM_SELECT = (
 )  # fmt: skip
 INJECTION_SELECT = (
     "deepset_prompt_injections_test", "cyberseceval_prompt_injection", "bipia", "jbb_artifacts",
-    "jbb_behaviors", "alpaca_harmless", "coconot_contrast",
+    "jbb_behaviors", "alpaca_harmless", "coconot_contrast", "tensor_trust_extraction",
 )  # fmt: skip
 SELECT_SETS: dict[str, tuple[str, ...]] = {
     "moderation": HARM_SELECT,

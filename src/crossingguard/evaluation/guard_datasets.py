@@ -454,6 +454,11 @@ def read_toxigen(root: Path) -> Iterator[GuardExample]:
     return _from_labeled(gs.read_toxigen_demonstrations(root))
 
 
+def read_tensor_trust_extraction(root: Path) -> Iterator[GuardExample]:
+    """Prompt-extraction attacks and benign access codes (a training source: selection only)."""
+    return _from_labeled(gs.read_tensor_trust_extraction(root))
+
+
 # ------------------------------------------------------------------------------ routing sets
 
 
@@ -535,6 +540,7 @@ DATASETS: dict[str, DatasetSpec] = {
     "toxigen_demonstrations": DatasetSpec(read_toxigen, "guard", "hateful vs neutral statements (held out of pair training)"),
     "coconot_contrast": DatasetSpec(read_coconot_contrast, "guard", "benign look-alikes (training source)", trained_on=True),
     "cyberseceval_mitre_frr": DatasetSpec(read_mitre_frr, "guard", "750 benign cyber requests (training source)", trained_on=True),
+    "tensor_trust_extraction": DatasetSpec(read_tensor_trust_extraction, "guard", "prompt-extraction attacks vs access codes (training source)", trained_on=True),
     "banking77": DatasetSpec(read_banking77, "routing", "banking intents, 77 (test)"),
     "hwu64": DatasetSpec(read_hwu64, "routing", "home-assistant intents, 64 (test)"),
     "snips": DatasetSpec(read_snips, "routing", "7 intents (valid + test)"),
