@@ -62,6 +62,10 @@ def test_exact_decisions() -> None:
         and cat.severity == "high"
     )
     assert cat.hypothesis_scores == pytest.approx((0.9, 0.0))
+    assert (
+        cat.hypothesis == "cat"
+        and g.check("a kitten").result("cat").hypothesis == "kitten"
+    )
     assert (cat.entailment, cat.neutral, cat.contradiction) == pytest.approx(
         (0.9, 0.05, 0.05)
     )

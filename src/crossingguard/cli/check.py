@@ -62,7 +62,7 @@ def print_policy_text(index: int, prompt: str, verdict: Verdict) -> None:
     preview = prompt if len(prompt) <= 70 else prompt[:70] + "..."
     typer.echo(f"\n{index}. {preview}")
     for result in verdict.results:
-        typer.echo(f" → [{result.name}] {result.condition}")
+        typer.echo(f" → [{result.name}] {result.hypothesis or result.condition}")
         typer.echo(
             format_result(result) + f"  ({result.fire_on} {result.score * 100:.1f}% vs "
             f"threshold {result.threshold * 100:.0f}%)"

@@ -350,6 +350,11 @@ def _result(cond: Condition, rows: np.ndarray, default: float) -> ConditionResul
     column = label_to_id(cond.fire_on)
     probs = aggregate_rows(rows, column, cond.aggregation)
     score = float(probs[column])
+    texts = cond.texts
+    pick = np.argmin if cond.aggregation == "min" else np.argmax
+    deciding = (
+        texts[int(pick(rows[:, column]))] if cond.aggregation != "mean" else texts[0]
+    )
     return ConditionResult(
         condition=cond.text,
         name=cond.name,
@@ -364,4 +369,5 @@ def _result(cond: Condition, rows: np.ndarray, default: float) -> ConditionResul
         action=cond.action,
         severity=cond.severity,
         hypothesis_scores=tuple(float(x) for x in rows[:, column]),
+        hypothesis=deciding,
     )

@@ -87,7 +87,9 @@ class ConditionResult:
     ``entailment``/``neutral``/``contradiction`` are the condition's three probabilities: for one
     hypothesis its own, for several the aggregate (``max``/``min``: the row of the hypothesis with
     the highest/lowest ``fire_on`` probability; ``mean``: the mean row), so they always sum to 1.
-    ``score`` is the ``fire_on`` probability that was compared with ``threshold``.
+    ``score`` is the ``fire_on`` probability that was compared with ``threshold``;
+    ``hypothesis`` the phrasing it came from (``max``/``min``; the first one for ``mean``) and
+    ``hypothesis_scores`` every phrasing's ``fire_on`` probability.
     """
 
     condition: str
@@ -103,6 +105,7 @@ class ConditionResult:
     action: Action = "block"
     severity: Severity = "medium"
     hypothesis_scores: tuple[float, ...] = ()
+    hypothesis: str = ""
 
     @property
     def probability(self) -> float:
