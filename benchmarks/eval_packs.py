@@ -51,7 +51,7 @@ def cells(r: GuardEvalResult) -> list[str]:
     has_pos = bool(o and o.support)
     has_neg = bool(o and o.fp + o.tn)
     return [
-        pct(o.precision) if has_pos and has_neg else "-",
+        pct(o.precision) if has_pos and has_neg and o.tp + o.fp else "-",
         pct(o.recall) if has_pos else "-",
         pct(o.f1) if has_pos and has_neg else "-",
         pct(o.fpr) if has_neg else "-",
@@ -91,6 +91,12 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=ROOT / "runs" / "pack_scores.pkl")
     ap.add_argument(
         "--out", type=Path, default=ROOT / "benchmarks" / "results" / "guard_packs"
+    )
+    ap.add_argument(
+        "--readme",
+        type=Path,
+        default=None,
+        help="also put the tables in this README, between the guard-pack-results markers",
     )
     args = ap.parse_args()
 
@@ -177,6 +183,22 @@ def main() -> None:
         scorer.save()
     (args.out / "summary.md").write_text("\n".join(summary), encoding="utf-8")
     print(f"wrote {args.out}/summary.md", file=sys.stderr)
+    if args.readme is not None:
+        update_readme(args.readme, "\n".join(summary))
+        print(f"updated {args.readme}", file=sys.stderr)
+
+
+START, END = "<!-- guard-pack-results:start -->", "<!-- guard-pack-results:end -->"
+
+
+def update_readme(path: Path, tables: str) -> None:
+    """Replace the text between the markers (only that) with the new tables."""
+    text = path.read_text(encoding="utf-8")
+    if START not in text or END not in text:
+        raise SystemExit(f"{path}: markers {START} / {END} not found")
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    path.write_text(f"{head}{START}\n{tables.strip()}\n{END}{tail}", encoding="utf-8")
 
 
 if __name__ == "__main__":

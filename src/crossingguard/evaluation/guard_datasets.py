@@ -169,7 +169,9 @@ JBB_MAP: dict[str, tuple[str, ...]] = {
     "Sexual/Adult content": ("sexual_content",),
     "Privacy": ("privacy",),
     "Expert advice": ("specialized_advice",),
-    "Government decision-making": (),
+    "Government decision-making": (
+        "nonviolent_crime",
+    ),  # forgery, evading officials, ...
 }
 
 
