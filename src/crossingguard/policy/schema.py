@@ -35,7 +35,7 @@ def _threshold(value: Any) -> Any:
         raise ValueError(f"must be a number in [0, 1], got {value!r}")  # noqa: TRY004 (pydantic wants ValueError)
     if not 0.0 <= float(value) <= 1.0:
         raise ValueError(
-            f"must be in [0, 1], got {value!r}; a threshold is a probability"
+            f"must be in [0, 1], got {value!r}; use a probability such as 0.5"
         )
     return float(value)
 
