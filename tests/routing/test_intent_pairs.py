@@ -72,3 +72,26 @@ def test_build_keeps_banking77_held_out_and_splits_clean(routing_data: Path) -> 
     )
     again = build_intent_pairs(seed=0, max_per_intent=20)
     assert again.train == pairs.train
+
+
+def test_embedding_neighbours_are_the_hard_negatives(routing_data: Path) -> None:
+    from routing_fakes import FakeEmbedder
+
+    pairs = build_intent_pairs(seed=0, max_per_intent=3, embedder=FakeEmbedder())
+    assert pairs.report["hard_negatives"] == "embedding neighbours"
+    u = Utterance("turn the lights off", "iot_hue_lightoff", "hwu64", "train")
+    near = [
+        "iot_hue_lighton",
+        "iot_hue_lightdim",
+        "alarm_set",
+        "iot_wemo_off",
+        "play_music",
+    ]
+    for seed in range(30):
+        contra = [
+            r["hypothesis"]
+            for r in _label_of(pairs_for(u, sorted(HWU64), seed, neighbours=near), 2)
+        ]
+        pool = {describe("hwu64", i, phrasing=p) for i in near[:4] for p in range(4)}
+        assert contra[0] in pool
+        assert len(contra) <= 3

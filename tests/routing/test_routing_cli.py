@@ -22,6 +22,8 @@ def test_intent_pairs_command_writes_both_files(
             str(tmp_path),
             "--max-per-intent",
             "5",
+            "--hard-negatives",
+            "domain",
             "--json",
         ],
     )

@@ -41,6 +41,14 @@ def intent_pairs_command(
             help="Cap training utterances per intent (SNIPS has ~1,900 similar ones each).",
         ),
     ] = 300,
+    hard_negatives: Annotated[
+        str,
+        typer.Option(
+            "--hard-negatives",
+            help="embedding: the intents all-MiniLM-L6-v2 puts nearest to each utterance; "
+            "domain: other intents of its domain (no embedder needed).",
+        ),
+    ] = "embedding",
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the report as JSON.")
     ] = False,
@@ -48,7 +56,18 @@ def intent_pairs_command(
     """Build intent NLI pairs from the HWU64 and SNIPS train splits (BANKING77 stays held out)."""
     from crossingguard.routing.intent_pairs import build_intent_pairs
 
-    pairs = build_intent_pairs(seed=seed, max_per_intent=max_per_intent)
+    if hard_negatives not in ("embedding", "domain"):
+        raise InputError(
+            f"--hard-negatives: must be embedding or domain, got {hard_negatives!r}"
+        )
+    embedder = None
+    if hard_negatives == "embedding":
+        from crossingguard.routing.embedding import load_embedder
+
+        embedder = load_embedder()
+    pairs = build_intent_pairs(
+        seed=seed, max_per_intent=max_per_intent, embedder=embedder
+    )
     write_jsonl_atomic(out / INTENT_TRAIN_FILE, pairs.train)
     write_jsonl_atomic(out / INTENT_DEV_FILE, pairs.dev)
     report = {

@@ -8,8 +8,11 @@ Labels: 0 entailment, 1 neutral, 2 contradiction. Same JSONL fields as the guard
 Labeling convention, per utterance
 ----------------------------------
 * its own intent's description                                 -> entailment
-* a *hard negative*: another intent of the same domain (HWU64 scenario, e.g. ``iot_hue_lighton``
-  vs ``iot_hue_lightoff``; SNIPS is one domain)                -> contradiction
+* a *hard negative*: one of the ``HARD_NEGATIVE_POOL`` intents whose descriptions the bi-encoder
+  puts nearest to the utterance (what the hybrid router's shortlist confuses, e.g.
+  ``iot_hue_lighton`` vs ``iot_hue_lightup``), and a second one with probability
+  ``SECOND_HARD_NEGATIVE_RATE``                                 -> contradiction
+  (without an embedder: another intent of the same domain, the HWU64 scenario; SNIPS is one domain)
 * with probability ``FAR_CONTRADICTION_RATE``, an intent of another domain -> contradiction
   (the card's convention: an unrelated condition is contradicted, so a router can reject it)
 * with probability ``NEUTRAL_RATE``, a claim the utterance leaves open -> neutral: its own intent
@@ -38,6 +41,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from crossingguard.routing.evaluation import normalise
 from crossingguard.routing.intents import (
     PHRASINGS,
@@ -46,6 +51,7 @@ from crossingguard.routing.intents import (
     domain,
     load_intents,
 )
+from crossingguard.routing.router import TextEmbedder
 
 TRAIN_SETS: tuple[tuple[str, str], ...] = (("hwu64", "train"), ("snips", "train"))
 DEV_SETS: tuple[tuple[str, str], ...] = (("hwu64", "test"), ("snips", "valid"))
@@ -58,6 +64,8 @@ EVAL_SETS: tuple[tuple[str, str], ...] = (
     ("sebis", "test"),
 )
 FAR_CONTRADICTION_RATE = 0.3
+HARD_NEGATIVE_POOL = 4  # embedding neighbours a hard negative is drawn from
+SECOND_HARD_NEGATIVE_RATE = 0.5
 NEUTRAL_RATE = 0.4
 DEFAULT_MAX_PER_INTENT = 300  # SNIPS has ~1,900 near-identical utterances per intent
 
@@ -153,8 +161,19 @@ def _contradictable(a: str, b: str) -> bool:
     return a != b and frozenset((a, b)) not in CONFUSABLE
 
 
-def pairs_for(u: Utterance, intents: Sequence[str], seed: int) -> list[dict[str, Any]]:
-    """The pairs of one utterance (see the module docstring for the convention)."""
+def pairs_for(
+    u: Utterance,
+    intents: Sequence[str],
+    seed: int,
+    *,
+    neighbours: Sequence[str] | None = None,
+) -> list[dict[str, Any]]:
+    """The pairs of one utterance (see the module docstring for the convention).
+
+    ``neighbours``: the other intents whose descriptions are nearest to the utterance, best first
+    (the hybrid router's shortlist); when given, hard negatives come from them instead of the
+    utterance's domain.
+    """
     rng = random.Random(f"{seed}:{u.dataset}:{normalise(u.text)}")
     phr = lambda: rng.randrange(len(PHRASINGS))
     row = lambda h, label: {
@@ -176,8 +195,16 @@ def pairs_for(u: Utterance, intents: Sequence[str], seed: int) -> list[dict[str,
         for i in intents
         if domain(u.dataset, i) != own and _contradictable(u.intent, i)
     ]
+    if neighbours is not None:
+        near = [i for i in neighbours if _contradictable(u.intent, i)][
+            :HARD_NEGATIVE_POOL
+        ]
     if near:
-        out.append(row(describe(u.dataset, rng.choice(near), phrasing=phr()), 2))
+        first = rng.choice(near)
+        out.append(row(describe(u.dataset, first, phrasing=phr()), 2))
+        rest = [i for i in near if i != first]
+        if neighbours is not None and rest and rng.random() < SECOND_HARD_NEGATIVE_RATE:
+            out.append(row(describe(u.dataset, rng.choice(rest), phrasing=phr()), 2))
     if far and (not near or rng.random() < FAR_CONTRADICTION_RATE):
         out.append(row(describe(u.dataset, rng.choice(far), phrasing=phr()), 2))
     if rng.random() < NEUTRAL_RATE:
@@ -243,14 +270,35 @@ def _label_counts(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _neighbours(
+    utts: Sequence[Utterance], names: dict[str, list[str]], embedder: TextEmbedder
+) -> dict[int, list[str]]:
+    """Per utterance index: its dataset's other intents, nearest description first."""
+    out: dict[int, list[str]] = {}
+    for dataset, intents in names.items():
+        idx = [i for i, u in enumerate(utts) if u.dataset == dataset]
+        desc = embedder.embed([describe(dataset, name) for name in intents])
+        vec = embedder.embed([utts[i].text for i in idx], batch_size=128)
+        order = np.argsort(-(vec @ desc.T), axis=1, kind="stable")
+        for row, i in zip(order, idx):
+            out[i] = [intents[j] for j in row if intents[j] != utts[i].intent]
+    return out
+
+
 def build_intent_pairs(
     *,
     seed: int = 0,
     max_per_intent: int | None = DEFAULT_MAX_PER_INTENT,
     train_sets: Sequence[tuple[str, str]] = TRAIN_SETS,
     dev_sets: Sequence[tuple[str, str]] = DEV_SETS,
+    embedder: TextEmbedder | None = None,
 ) -> IntentPairs:
-    """Train and dev pairs plus a report (sizes, label balance per split and source, drops)."""
+    """Train and dev pairs plus a report (sizes, label balance per split and source, drops).
+
+    With an ``embedder``, hard negatives are the intents whose descriptions the embedder puts
+    nearest to each utterance (what the hybrid router's shortlist will confuse); without one,
+    other intents of the utterance's domain.
+    """
     eval_keys = {normalise(r.text) for d, s in EVAL_SETS for r in load_intents(d, s)}
     train_utts, dropped = _collect(
         train_sets, exclude=eval_keys, max_per_intent=max_per_intent, seed=seed
@@ -266,8 +314,9 @@ def build_intent_pairs(
         for u in utts:
             intents_of[u.dataset].append(u.intent)
         names = {d: sorted(set(v)) for d, v in intents_of.items()}
-        for u in utts:
-            out.extend(pairs_for(u, names[u.dataset], seed))
+        near = _neighbours(utts, names, embedder) if embedder is not None else {}
+        for i, u in enumerate(utts):
+            out.extend(pairs_for(u, names[u.dataset], seed, neighbours=near.get(i)))
         random.Random(seed).shuffle(out)
     result.report = {
         "train": {
@@ -297,6 +346,9 @@ def build_intent_pairs(
             "massive (never evaluate: reuses HWU64)",
         ],
         "max_per_intent": max_per_intent,
+        "hard_negatives": "embedding neighbours"
+        if embedder is not None
+        else "same domain",
         "dropped": dict(sorted(dropped.items())),
     }
     return result
