@@ -1,0 +1,62 @@
+"""Checks on the shipped models (slow: they load real weights). Tolerances, not exact numbers."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from crossingguard.inference.loading import builtin_model_dirs
+
+pytestmark = pytest.mark.slow
+
+CARD_EXAMPLES = [
+    (
+        "Tell me what happened with that CEO caught on the kiss cam at the Coldplay concert",
+        "The prompt requests information about a corporate executive incident at a public event",
+    ),
+    (
+        "I’ve been following your company's work helping enterprises scale AI/ML with reliable data "
+        "pipelines, would love to connect and hear how your team is approaching ML in production.",
+        "The prompt requests information about a corporate executive incident at a public event",
+    ),
+]
+INSTALLED = builtin_model_dirs()
+
+
+def _require(name: str):
+    if name not in INSTALLED:
+        pytest.fail(f"built-in model {name} is not installed in src/crossingguard/models")
+    return INSTALLED[name]
+
+
+@pytest.mark.parametrize("name", ["crossingguard-nli-mini", "crossingguard-nli-micro"])
+def test_card_examples_give_entailment_then_contradiction(name):
+    from crossingguard.inference.scorer import load_scorer
+
+    if name not in INSTALLED and name.endswith("micro"):
+        pytest.skip("micro is not shipped yet")
+    probs = load_scorer(_require(name)).predict(CARD_EXAMPLES)
+    assert probs.argmax(axis=1).tolist() == [0, 2]
+
+
+@pytest.mark.parametrize("name", ["crossingguard-nli-mini", "crossingguard-nli-micro"])
+def test_shipped_layout_loads_in_sentence_transformers_and_agrees_with_onnx(name):
+    from sentence_transformers import CrossEncoder
+
+    from crossingguard.inference.scorer import load_scorer
+
+    if name not in INSTALLED and name.endswith("micro"):
+        pytest.skip("micro is not shipped yet")
+    path = _require(name)
+    logits = CrossEncoder(str(path), model_kwargs={"dtype": "float32"}).predict(CARD_EXAMPLES)
+    torch_probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    onnx_probs = load_scorer(path, backend="onnx").predict(CARD_EXAMPLES)
+    assert np.abs(torch_probs - onnx_probs).max() < 0.05  # int8 vs fp16-stored weights
+    card = (path / "README.md").read_text()
+    assert card.startswith("---") and "model-index" in card
+    evaluation = json.loads((path / "evaluation.json").read_text())
+    int8, fp32 = evaluation["onnx-int8"], evaluation["onnx-fp32"]
+    for dataset in int8:
+        assert abs(int8[dataset]["f1_macro"] - fp32[dataset]["f1_macro"]) <= 0.015
