@@ -161,7 +161,8 @@ def _between(s_sorted_desc: np.ndarray, k: int) -> float:
         return hi
     lo = float(s_sorted_desc[k + 1])
     mid = (hi + lo) / 2.0
-    short = round(mid, 4)  # readable in the policy file, as long as it admits the same scores
+    # readable in the policy file, as long as it admits the same scores
+    short = round(mid, 4)
     return short if lo < short <= hi else mid
 
 
