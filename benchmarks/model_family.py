@@ -2,6 +2,7 @@
 
     python benchmarks/model_family.py                       # full dev sets (about 15 minutes on 2 cores)
     python benchmarks/model_family.py --limit 500 --json    # quick look
+    python benchmarks/model_family.py --speed-only          # throughput and peak RSS only
 
 For each built-in model (mini, micro) and each way of running it (ONNX int8 as shipped, ONNX fp32
 exported from the shipped weights, torch through sentence-transformers) a fresh subprocess loads the
@@ -45,7 +46,7 @@ def fp32_copy(model: str) -> Path:
     return target
 
 
-def worker(model: str, variant: str, limit: int | None, threads: int | None) -> dict:
+def worker(model: str, variant: str, limit: int | None, threads: int | None, accuracy: bool = True) -> dict:
     from crossingguard.data.nli import load_nli
     from crossingguard.evaluation.nli_eval import evaluate_nli
     from crossingguard.inference.loading import resolve_model
@@ -61,7 +62,7 @@ def worker(model: str, variant: str, limit: int | None, threads: int | None) -> 
         scorer = load_scorer(path, backend="onnx", onnx_file=path / "onnx" / "model_qint8_avx512_vnni.onnx",
                              threads=threads)
     row: dict = {"model": model, "variant": variant, "f1_micro": {}}
-    for name in EVAL_SETS:
+    for name in EVAL_SETS if accuracy else ():
         data = load_nli(name)
         if limit:
             data = data.head(limit)
@@ -80,7 +81,7 @@ def markdown(rows: list[dict]) -> str:
     head = "| Model | Backend | " + " | ".join(EVAL_SETS) + " | samples/s (bs 64) | vs first row | peak RSS (MB) |"
     lines = [head, "|" + " --- |" * (len(EVAL_SETS) + 5)]
     for r in rows:
-        accs = " | ".join(f"{r['f1_micro'][n]:.4f}" for n in EVAL_SETS)
+        accs = " | ".join(f"{r['f1_micro'][n]:.4f}" if n in r["f1_micro"] else "-" for n in EVAL_SETS)
         lines.append(
             f"| `{r['model']}` | {r['variant']} | {accs} | {r['samples_per_s']:.1f} | "
             f"{r['samples_per_s'] / base:.2f}x | {r['peak_rss_mb']:.0f} |"
@@ -94,12 +95,13 @@ def main() -> None:
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
     parser.add_argument("--limit", type=int, default=None, help="first N pairs of each dev set")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: all)")
+    parser.add_argument("--speed-only", action="store_true", help="skip the dev sets: throughput and RSS only")
     parser.add_argument("--json", action="store_true", help="print JSON rows instead of Markdown")
     parser.add_argument("--out", type=Path, default=None, help="also write the JSON rows here")
     parser.add_argument("--worker", nargs=2, metavar=("MODEL", "VARIANT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        print(json.dumps(worker(*args.worker, args.limit, args.threads)))
+        print(json.dumps(worker(*args.worker, args.limit, args.threads, accuracy=not args.speed_only)))
         return
     CACHE.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -110,6 +112,8 @@ def main() -> None:
                 command += ["--limit", str(args.limit)]
             if args.threads:
                 command += ["--threads", str(args.threads)]
+            if args.speed_only:
+                command.append("--speed-only")
             print(f"measuring {model} / {variant} ...", file=sys.stderr, flush=True)
             done = subprocess.run(command, capture_output=True, text=True)
             if done.returncode != 0:
