@@ -89,6 +89,19 @@ def markdown(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def shipped_results(models: list[str]) -> str:
+    """F1 micro per dev set from each shipped model's evaluation.json (written by `crossingguard ship`)."""
+    from crossingguard.inference.loading import resolve_model
+
+    lines = ["| Model | Export | " + " | ".join(EVAL_SETS) + " |", "|" + " --- |" * (len(EVAL_SETS) + 2)]
+    for model in models:
+        evaluation = json.loads((resolve_model(model).path / "evaluation.json").read_text())
+        for variant in ("onnx-fp32", "onnx-int8"):
+            cells = " | ".join(f"{evaluation[variant][n]['f1_micro']:.4f}" for n in EVAL_SETS)
+            lines.append(f"| `{model}` | {variant} | {cells} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", nargs="+", default=list(MODELS))
@@ -98,10 +111,15 @@ def main() -> None:
     parser.add_argument("--speed-only", action="store_true", help="skip the dev sets: throughput and RSS only")
     parser.add_argument("--json", action="store_true", help="print JSON rows instead of Markdown")
     parser.add_argument("--out", type=Path, default=None, help="also write the JSON rows here")
+    parser.add_argument("--shipped-results", action="store_true",
+                        help="print the full-set F1 table from the shipped evaluation.json files and stop")
     parser.add_argument("--worker", nargs=2, metavar=("MODEL", "VARIANT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(worker(*args.worker, args.limit, args.threads, accuracy=not args.speed_only)))
+        return
+    if args.shipped_results:
+        print(shipped_results(args.models))
         return
     CACHE.mkdir(parents=True, exist_ok=True)
     rows = []
