@@ -20,8 +20,8 @@ Metrics, per strategy
   in-scope utterances accepted there (``P`` = 0.95 by default).
 * ``at_default``: at the strategy's calibrated default threshold, the share of all utterances
   answered correctly (right route, or none for out-of-scope), OOS recall and in-scope acceptance;
-  ``best_threshold``: the threshold that maximises that share on this set (how the defaults were
-  calibrated, on HWU64 test).
+  ``best_threshold``: the threshold that maximises that share on this set (for calibrating the
+  defaults on HWU64 test).
 """
 
 from __future__ import annotations
@@ -311,7 +311,7 @@ def best_threshold(
 ) -> dict[str, float]:
     """The threshold with the most right answers (right route, or none for out-of-scope).
 
-    This is how the strategies' default thresholds were calibrated (on HWU64 test).
+    Use it to calibrate the strategies' default thresholds (on HWU64 test, never on the evaluation set).
     """
     best = (-1.0, 0.0)
     for t in np.unique(np.concatenate([top, [np.inf]])):

@@ -18,8 +18,8 @@ Scores
   the shortlist (their similarity is lower and they get no entailment), so the NLI pass only
   reorders the shortlist and decides out-of-scope together with the similarity.
 
-The default weights and thresholds are calibrated on HWU64 test, never on the held-out BANKING77
-evaluation; see the README's routing section.
+The default weight and thresholds are provisional; calibrate them on HWU64 test (never on the
+held-out BANKING77 evaluation) with the shipped model; see the README's routing section.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from crossingguard.labels import ENTAILMENT
 StrategyName = Literal["nli", "embedding", "hybrid"]
 Aggregation = Literal["max", "mean", "min"]
 DEFAULT_FALLBACK = "none_of_the_above"
-# Calibrated on HWU64 test (see README, Routing): out-of-scope threshold per strategy.
+# Provisional out-of-scope thresholds per strategy (to calibrate on HWU64 test; README, Routing).
 DEFAULT_THRESHOLDS: dict[str, float] = {"nli": 0.5, "embedding": 0.45, "hybrid": 0.5}
 DEFAULT_TOP_K = 5
 DEFAULT_WEIGHT = 0.5
