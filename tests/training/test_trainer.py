@@ -129,3 +129,15 @@ def test_ship_installs_int8_onnx_fp16_weights_and_a_card(tmp_path, tiny_model_di
     assert set(evaluation) == {"onnx-fp32", "onnx-int8"}
     probs = load_scorer(shipped).predict([("the man is", "a dog runs")])
     assert probs.shape == (1, 3) and abs(probs.sum() - 1) < 1e-5
+
+
+def test_student_from_a_permuted_head_is_reordered_to_project_order(tmp_path, tiny_model_factory):
+    from crossingguard.inference.scorer import load_scorer
+    from crossingguard.training.student import build_student
+
+    teacher = tiny_model_factory("permuted-teacher", permute=[2, 0, 1], with_onnx=False)
+    student = build_student(str(teacher), tmp_path / "student")
+    pairs = [("the man is", "a dog runs"), ("yes it is", "no one was")]
+    expected = load_scorer(teacher, backend="torch").predict(pairs)
+    got = load_scorer(student, backend="torch").predict(pairs)
+    assert abs(expected - got).max() < 1e-5

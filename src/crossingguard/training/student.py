@@ -38,6 +38,18 @@ def _encoder_layers(model):
     return encoder, layers
 
 
+def _nli_head_order(config) -> list[int] | None:
+    """The base's head rows in project order if it already is a 3-way NLI classifier, else None."""
+    from crossingguard.training.label_order import model_to_project_index
+
+    if config.num_labels != 3:
+        return None
+    try:
+        return model_to_project_index(getattr(config, "id2label", None))
+    except ModelError:  # LABEL_0-style names: an encoder without an NLI head gets a fresh one
+        return None
+
+
 def build_student(base: str, out_dir: str | Path, *, keep_layers: list[int] | None = None) -> Path:
     """Save a 3-label sequence classifier initialised from `base` into `out_dir`."""
     import torch
@@ -45,12 +57,10 @@ def build_student(base: str, out_dir: str | Path, *, keep_layers: list[int] | No
 
     path = resolve_base(base)
     config = AutoConfig.from_pretrained(path)
-    source_labels = {i: str(l).lower() for i, l in (getattr(config, "id2label", None) or {}).items()}
-    has_nli_head = config.num_labels == 3 and sorted(source_labels.values()) == sorted(LABELS)
+    order = _nli_head_order(config)
     id2label = dict(enumerate(LABELS))
-    if has_nli_head:
+    if order is not None:
         model = AutoModelForSequenceClassification.from_pretrained(path, dtype=torch.float32)
-        order = [next(int(i) for i, l in source_labels.items() if l == name) for name in LABELS]
         head = model.classifier if hasattr(model, "classifier") else None
         out_layer = getattr(head, "out_proj", head)
         with torch.no_grad():
