@@ -28,12 +28,11 @@ class TrainingMix:
 
 def build_mix(config: DataConfig, *, seed: int, console: Console | None = None) -> TrainingMix:
     """Read each source, drop pairs found in the eval sets, cap, and shuffle deterministically."""
+    excluded: set[tuple[str, str]] = set()
     missing_eval = []
-    usable_eval = []
-    for name in config.eval_sets:
+    for name in config.eval_sets:  # read each eval set once; report every unreadable one together
         try:
-            load_nli(name, limit=1)
-            usable_eval.append(name)
+            excluded |= contamination_keys([name])
         except DataError as exc:
             missing_eval.append(f"{name} ({exc})")
     if missing_eval:
@@ -41,7 +40,6 @@ def build_mix(config: DataConfig, *, seed: int, console: Console | None = None) 
             "contamination filter needs every eval set named in data.eval_sets; unreadable: "
             + "; ".join(missing_eval)
         )
-    excluded = contamination_keys(usable_eval)
     rng = random.Random(seed)
     rows: list[tuple[str, str, int, str]] = []
     report: dict[str, dict] = {}
