@@ -44,6 +44,14 @@ def teacher_logits_command(
             help="Training YAML: score exactly the data mix `crossingguard train` will use.",
         ),
     ] = None,
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="Dotted config override, as `crossingguard train` takes them (repeat), "
+            "e.g. --set data.total_cap=1000.",
+        ),
+    ] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 64,
     backend: Annotated[
         str,
@@ -69,13 +77,15 @@ def teacher_logits_command(
         raise InputError(
             "pass either --config TRAIN_YAML or one or more --data sources (not both)"
         )
+    if overrides and config is None:
+        raise InputError("--set needs --config (it overrides the training config's values)")
     if config is not None:
         from rich.console import Console
 
         from crossingguard.training.config import load_config
         from crossingguard.training.mix import build_mix
 
-        cfg = load_config(config)
+        cfg = load_config(config, overrides or [])
         mix = build_mix(cfg.data, seed=cfg.training.seed, console=Console(stderr=True))
         premises, hypotheses, names = mix.premises, mix.hypotheses, [f"config:{config}"]
         if out is None and cfg.distillation.teacher_logits:

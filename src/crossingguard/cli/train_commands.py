@@ -23,6 +23,14 @@ def train_command(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Validate the config and print the data mix, then stop.")
     ] = False,
+    export_mix: Annotated[
+        Path | None,
+        typer.Option(
+            "--export-mix",
+            help="Build the data mix, write it to this folder (train.jsonl.gz, dev/, data_report.json, "
+            "overrides.txt) so the same run can happen on another machine, then stop.",
+        ),
+    ] = None,
 ) -> None:
     """Train a CrossEncoder with the model card's recipe (one epoch; CE or CE + MSE distillation).
 
@@ -37,6 +45,13 @@ def train_command(
     console = Console(stderr=True)
     with cli_errors():
         cfg = load_config(config, overrides or [])
+        if export_mix is not None:
+            from crossingguard.training.mix import export_mix as write_mix
+
+            overrides_out = write_mix(cfg, export_mix, console=console)
+            console.print(f"mix written to {export_mix}; train from it with:")
+            typer.echo(f"crossingguard train {config} " + " ".join(f"'{o}'" for o in overrides_out))
+            return
         if dry_run:
             from crossingguard.training.mix import build_mix
 

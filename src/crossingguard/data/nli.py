@@ -371,10 +371,12 @@ SOURCES: dict[str, Source] = {
     "healthver-dev": Source(("nli/healthver/healthver_dev.csv",), split="dev"),
 }
 
-# Generated sets (built by `crossingguard data guard-pairs` into runs/data by default).
+# Generated sets: name -> (file under runs/data by default, the command that builds it).
 GENERATED = {
-    "guard-nli-train": "guard_nli_train.jsonl",
-    "guard-nli-dev": "guard_nli_dev.jsonl",
+    "guard-nli-train": ("guard_nli_train.jsonl", "data guard-pairs"),
+    "guard-nli-dev": ("guard_nli_dev.jsonl", "data guard-pairs"),
+    "intent-nli-train": ("intent_nli_train.jsonl", "data intent-pairs"),
+    "intent-nli-dev": ("intent_nli_dev.jsonl", "data intent-pairs"),
 }
 
 # The dev sets every training mix is filtered against by default.
@@ -401,9 +403,10 @@ def resolve_files(source: str | Path) -> tuple[list[Path], Callable[[Path], Iter
             files += matches
         return files, spec.reader, text, spec.integer_labels
     if text in GENERATED:
-        path = generated_dir() / GENERATED[text]
+        file_name, command = GENERATED[text]
+        path = generated_dir() / file_name
         if not path.exists():
-            raise DataError(f"{text!r} is generated: run `crossingguard data guard-pairs --out {generated_dir()}` first")
+            raise DataError(f"{text!r} is generated: run `crossingguard {command} --out {generated_dir()}` first")
         return [path], read_jsonl, text, False
     path = Path(text)
     if not path.exists() and "::" not in text:

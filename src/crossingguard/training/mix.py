@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
+import json
+import os
 import random
+import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from rich.console import Console
@@ -11,7 +17,7 @@ from rich.table import Table
 
 from crossingguard.data.nli import contamination_keys, load_nli
 from crossingguard.errors import DataError
-from crossingguard.training.config import DataConfig
+from crossingguard.training.config import DataConfig, TrainConfig
 
 
 @dataclass
@@ -87,3 +93,58 @@ def print_mix_report(mix: TrainingMix, console: Console) -> None:
     console.print(table)
     counts = np.bincount(mix.labels, minlength=3)
     console.print(f"labels E/N/C: {counts[0]} / {counts[1]} / {counts[2]}")
+
+
+def export_mix(config: TrainConfig, out: Path, *, console: Console | None = None) -> list[str]:
+    """Write the config's mix and dev subsets to ``out`` so the same run can happen elsewhere.
+
+    Files: ``train.jsonl.gz`` (premise, hypothesis, label name, source; already filtered, capped
+    and shuffled), ``dev/<name>.jsonl`` (the first ``data.dev_limit`` pairs of each dev set),
+    ``data_report.json`` (the per-source report of the real mix) and ``overrides.txt``. Returns the
+    overrides that make ``crossingguard train`` read these files instead of the named sources.
+    """
+    from crossingguard.labels import LABELS
+
+    mix = build_mix(config.data, seed=config.training.seed, console=console)
+    out.mkdir(parents=True, exist_ok=True)
+    _write_atomic(
+        out / "train.jsonl.gz",
+        (
+            {"premise": p, "hypothesis": h, "label": LABELS[int(y)], "source": s}
+            for p, h, y, s in zip(mix.premises, mix.hypotheses, mix.labels, mix.sources)
+        ),
+    )
+    dev_files = []
+    for name in config.data.dev:
+        dev = load_nli(name, limit=config.data.dev_limit)
+        path = out / "dev" / f"{name.replace('/', '_')}.jsonl"
+        _write_atomic(
+            path,
+            ({"premise": p, "hypothesis": h, "label": LABELS[int(y)]} for (p, h), y in zip(dev.pairs, dev.labels)),
+        )
+        dev_files.append(str(path))
+    (out / "data_report.json").write_text(json.dumps({"pairs": len(mix), "sources": mix.report}, indent=2))
+    overrides = [
+        f"data.train=[{{source: {out / 'train.jsonl.gz'}}}]",
+        "data.eval_sets=[]",
+        f"data.dev=[{', '.join(dev_files)}]",
+    ]
+    (out / "overrides.txt").write_text("\n".join(overrides) + "\n")
+    return overrides
+
+
+def _write_atomic(path: Path, rows: Iterable[dict]) -> None:
+    """Write JSON lines (gzip when the name ends in .gz) to a temp file, then rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        opener = gzip.open if path.name.endswith(".gz") else open
+        with opener(tmp, "wt", encoding="utf-8") as fh:
+            for row in rows:
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; these are shared data files
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

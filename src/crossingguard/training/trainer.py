@@ -40,7 +40,15 @@ def hardware_description() -> str:
                 break
     except OSError:
         pass
-    return f"{os.cpu_count()} CPU cores ({cpu}), no GPU"
+    gpu = "no GPU"
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            gpu = f"GPU {torch.cuda.get_device_name(0)}"
+    except ImportError:
+        pass
+    return f"{os.cpu_count()} CPU cores ({cpu}), {gpu}"
 
 
 def train(config: TrainConfig, *, resume: bool = False, console: Console | None = None) -> Path:
