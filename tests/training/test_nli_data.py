@@ -134,3 +134,16 @@ def test_named_sources_on_the_real_data():
     assert snli.report.unlabeled == 158
     sick = load_nli("sick-train")
     assert len(sick) == 4439  # TRAIN rows only, never TEST
+
+
+def test_missing_generated_set_names_the_command_that_builds_it(tmp_path, monkeypatch):
+    import pytest
+
+    from crossingguard.data.nli import load_nli
+    from crossingguard.errors import DataError
+
+    monkeypatch.setenv("CROSSINGGUARD_GENERATED", str(tmp_path))
+    with pytest.raises(DataError, match="data intent-pairs"):
+        load_nli("intent-nli-train")
+    with pytest.raises(DataError, match="data guard-pairs"):
+        load_nli("guard-nli-dev")

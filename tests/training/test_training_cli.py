@@ -89,3 +89,56 @@ def test_export_cli_reports_json(tiny_model_dir, tmp_path):
 def test_export_cli_not_a_model_exits_2(tmp_path):
     result = CliRunner().invoke(app, ["export", str(tmp_path)])
     assert result.exit_code == 2 and "no config.json" in result.output
+
+
+def _mix_config(tmp_path, sources):
+    config = tmp_path / "mix.yaml"
+    config.write_text(
+        "name: t\nbase_model: x\noutput_dir: "
+        + str(tmp_path / "run")
+        + "\ndata:\n  train:\n"
+        + "".join(f"    - source: {s}\n" for s in sources)
+        + f"  eval_sets: []\n  dev: [{sources[0]}]\n  dev_limit: 10\n"
+    )
+    return config
+
+
+def test_export_mix_round_trips_to_the_same_pairs(tmp_path):
+    from crossingguard.training.config import load_config
+    from crossingguard.training.mix import build_mix
+
+    many = [(f"premise {i}", f"hypothesis {i}", ("entailment", "neutral", "contradiction")[i % 3]) for i in range(30)]
+    a = _jsonl(tmp_path / "a.jsonl", many[:20])
+    b = _jsonl(tmp_path / "b.jsonl", many[20:])
+    config = _mix_config(tmp_path, [a, b])
+    out = tmp_path / "exported"
+    result = CliRunner().invoke(app, ["train", str(config), "--export-mix", str(out)])
+    assert result.exit_code == 0, result.output
+    original = build_mix(load_config(config).data, seed=42)
+    overrides = (out / "overrides.txt").read_text().split("\n")
+    exported = build_mix(load_config(config, [o for o in overrides if o]).data, seed=42)
+    assert sorted(zip(exported.premises, exported.hypotheses, exported.labels.tolist())) == sorted(
+        zip(original.premises, original.hypotheses, original.labels.tolist())
+    )
+    report = json.loads((out / "data_report.json").read_text())
+    assert report["pairs"] == 30 and {r["used"] for r in report["sources"].values()} == {20, 10}
+    dev_rows = (out / "dev" / f"{a}.jsonl".replace("/", "_")).read_text().splitlines()
+    assert len(dev_rows) == 10
+    assert "crossingguard train" in result.stdout and "data.eval_sets=[]" in result.stdout
+
+
+def test_distill_set_overrides_the_config_mix(tiny_model_dir, tmp_path):
+    a = _jsonl(tmp_path / "a.jsonl", ROWS)
+    config = _mix_config(tmp_path, [a])
+    out = tmp_path / "logits"
+    args = ["distill", "teacher-logits", "--teacher", str(tiny_model_dir), "--config", str(config), "--out", str(out)]
+    result = CliRunner().invoke(app, [*args, "--set", "data.total_cap=2"])
+    assert result.exit_code == 0, result.output
+    meta = json.loads(next(out.rglob("meta.json")).read_text())
+    assert meta["n_rows"] == 2 and meta["status"] == "complete"
+    bad = CliRunner().invoke(app, [*args, "--set", "data.total_cap=0"])
+    assert bad.exit_code == 2 and "total_cap" in bad.output
+    no_config = CliRunner().invoke(
+        app, ["distill", "teacher-logits", "--teacher", str(tiny_model_dir), "--data", str(a), "--out", str(out), "--set", "a=1"]
+    )
+    assert no_config.exit_code == 2 and "--set needs --config" in no_config.output
