@@ -116,8 +116,7 @@ def test_ship_installs_int8_onnx_fp16_weights_and_a_card(tmp_path, tiny_model_di
     config = _config(tmp_path, tiny_model_dir)
     train(config)
     dev = str(tmp_path / "dev.jsonl")
-    dest_root = tmp_path / "models"
-    dest_root.mkdir()
+    dest_root = tmp_path / "models" / "not-yet"  # created by ship, before the long work
     # A random tiny model can lose several macro-F1 points to int8: widen the gate for the test.
     shipped = ship_model(tmp_path / "run", name="tiny", dest_root=dest_root, eval_sets=(dev,), gate_set=dev,
                          max_f1_drop=1.0)
@@ -129,6 +128,20 @@ def test_ship_installs_int8_onnx_fp16_weights_and_a_card(tmp_path, tiny_model_di
     assert set(evaluation) == {"onnx-fp32", "onnx-int8"}
     probs = load_scorer(shipped).predict([("the man is", "a dog runs")])
     assert probs.shape == (1, 3) and abs(probs.sum() - 1) < 1e-5
+    # Same weights, sets and limit: the second ship reuses the evaluation instead of redoing it.
+    import crossingguard.training.ship as ship_module
+
+    def _no_second_evaluation(*args, **kwargs):
+        raise AssertionError("evaluated twice")
+
+    original = ship_module.evaluate_variants
+    ship_module.evaluate_variants = _no_second_evaluation
+    try:
+        again = ship_model(tmp_path / "run", name="tiny", dest_root=dest_root, eval_sets=(dev,), gate_set=dev,
+                           max_f1_drop=1.0)
+    finally:
+        ship_module.evaluate_variants = original
+    assert json.loads((again / "evaluation.json").read_text()) == evaluation
 
 
 def test_student_from_a_permuted_head_is_reordered_to_project_order(tmp_path, tiny_model_factory):

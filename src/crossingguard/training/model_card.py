@@ -142,6 +142,7 @@ def write_model_card(
     training_time_s: float | None,
     hardware: str,
     eval_results: Mapping[str, Mapping[str, Any]],
+    eval_hardware: str | None = None,
     extra_sections: str = "",
     learning_curve_png: str | None = None,
     repo_id: str | None = None,
@@ -153,6 +154,7 @@ def write_model_card(
     ``datasets``: one mapping per training source with ``name``, ``licence`` and ``pairs``.
     ``eval_results``: dataset name -> metrics with ``f1_micro``/``f1_macro``/``f1_weighted``
     (and optionally ``throughput_samples_per_s``), e.g. ``DatasetEval.to_dict()``.
+    ``hardware`` is where it trained, ``eval_hardware`` where the evaluation ran (default: the same).
     ``repo_id`` is the id the usage example loads (default: ``name``); ``hub_datasets`` are Hugging
     Face dataset ids for the front matter.
     """
@@ -229,7 +231,7 @@ def write_model_card(
         "",
         (
             "F1 scores per dataset (F1-Micro equals accuracy). Throughput measured at batch size "
-            f"64 on {hardware}."
+            f"64 on {eval_hardware or hardware} (ONNX Runtime, the export listed below)."
         ),
         "",
         "| Dataset | F1 Micro | F1 Macro | F1 Weighted | Throughput (samples/s) |",

@@ -27,6 +27,7 @@ GUARD_PAIRS_LICENCE = (
     "mixed: built from the guard/ training sources of the data README (MIT, Apache-2.0, CC BY 4.0, "
     "ODC-BY; BeaverTails and ToxicChat parts CC BY-NC 4.0; ETHOS GPL-3.0)"
 )
+INTENT_PAIRS_LICENCE = "built from the routing/ train splits of the data README (HWU64: CC BY 4.0; SNIPS: CC0)"
 _SKIP = {"checkpoints", "onnx", "README.md"}
 
 
@@ -34,7 +35,7 @@ def _licence(source: str) -> str:
     if source in SOURCES:
         return SOURCES[source].licence
     if source in GENERATED:
-        return GUARD_PAIRS_LICENCE
+        return INTENT_PAIRS_LICENCE if source.startswith("intent-") else GUARD_PAIRS_LICENCE
     return "see the data file"
 
 
@@ -63,6 +64,17 @@ def evaluate_variants(
     return results
 
 
+def _evaluation_key(final: Path, eval_sets: tuple[str, ...], limit: int | None) -> str:
+    """What an evaluation depends on: the trained weights, the sets and the limit."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(final / "model.safetensors", "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return json.dumps({"weights": digest.hexdigest(), "sets": list(eval_sets), "limit": limit})
+
+
 def ship_model(
     run_dir: str | Path,
     *,
@@ -78,6 +90,7 @@ def ship_model(
     from crossingguard.inference.loading import MODELS_DIR
     from crossingguard.training.export import export_onnx_models, save_fp16_safetensors
     from crossingguard.training.model_card import write_model_card
+    from crossingguard.training.trainer import hardware_description
 
     console = console or Console(stderr=True)
     run_dir = Path(run_dir)
@@ -88,15 +101,23 @@ def ship_model(
     summary = json.loads((run_dir / "training_summary.json").read_text())
     data_report = json.loads((run_dir / "data_report.json").read_text())
 
+    dest_root = Path(dest_root) if dest_root else MODELS_DIR
+    dest_root.mkdir(parents=True, exist_ok=True)  # fail before the long work, not after it
     console.print(f"exporting {final} to ONNX (fp32 + gated int8 on {gate_set})")
     report = export_onnx_models(final, dev=gate_set, max_dev=2000, max_f1_drop=max_f1_drop)
     if not report.ok or not report.int8_path:
         raise ModelError(f"export gate failed, not shipping: {json.dumps(report.to_dict())}")
 
-    evaluation = evaluate_variants(final, eval_sets, limit=limit, console=console)
-    (run_dir / "evaluation.json").write_text(json.dumps(evaluation, indent=2))
+    key = _evaluation_key(final, eval_sets, limit)
+    key_file = run_dir / "evaluation.key"
+    if (run_dir / "evaluation.json").is_file() and key_file.is_file() and key_file.read_text() == key:
+        console.print(f"reusing {run_dir / 'evaluation.json'} (same weights, sets and limit)")
+        evaluation = json.loads((run_dir / "evaluation.json").read_text())
+    else:
+        evaluation = evaluate_variants(final, eval_sets, limit=limit, console=console)
+        (run_dir / "evaluation.json").write_text(json.dumps(evaluation, indent=2))
+        key_file.write_text(key)
 
-    dest_root = Path(dest_root) if dest_root else MODELS_DIR
     dest = dest_root / name
     with tempfile.TemporaryDirectory(dir=dest_root) as tmp:
         staged = Path(tmp) / name
@@ -123,7 +144,11 @@ def ship_model(
         write_model_card(
             staged,
             name=name,
-            base_model=train_config["base_model"],
+            base_model=(  # a second stage names the model it continues
+                train_config["base_model"]
+                if train_config["base_model"] != name
+                else f"{name} (its previous build)"
+            ),
             datasets=datasets,
             loss=(
                 "PrecomputedDistillationLoss (alpha * CE + beta * MSE on teacher logits)"
@@ -135,6 +160,7 @@ def ship_model(
             training_time_s=summary.get("train_seconds_this_run"),
             hardware=summary.get("hardware", "unknown"),
             eval_results=int8 or fp32,
+            eval_hardware=hardware_description(),
             extra_sections=extra,
             learning_curve_png="learning_curve.png" if (staged / "learning_curve.png").exists() else None,
             repo_id=name,
