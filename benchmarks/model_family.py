@@ -90,14 +90,21 @@ def markdown(rows: list[dict]) -> str:
 
 
 def shipped_results(models: list[str]) -> str:
-    """F1 micro per dev set from each shipped model's evaluation.json (written by `crossingguard ship`)."""
+    """F1 micro per dev set from each shipped model's evaluation.json (written by `crossingguard ship`).
+
+    Columns: EVAL_SETS, then any other set a model was evaluated on ("-" where one was not).
+    """
     from crossingguard.inference.loading import resolve_model
 
-    lines = ["| Model | Export | " + " | ".join(EVAL_SETS) + " |", "|" + " --- |" * (len(EVAL_SETS) + 2)]
-    for model in models:
-        evaluation = json.loads((resolve_model(model).path / "evaluation.json").read_text())
+    evaluations = {m: json.loads((resolve_model(m).path / "evaluation.json").read_text()) for m in models}
+    sets = list(EVAL_SETS)
+    for evaluation in evaluations.values():
+        sets += [n for n in evaluation["onnx-int8"] if n not in sets]
+    lines = ["| Model | Export | " + " | ".join(sets) + " |", "|" + " --- |" * (len(sets) + 2)]
+    for model, evaluation in evaluations.items():
         for variant in ("onnx-fp32", "onnx-int8"):
-            cells = " | ".join(f"{evaluation[variant][n]['f1_micro']:.4f}" for n in EVAL_SETS)
+            found = evaluation[variant]
+            cells = " | ".join(f"{found[n]['f1_micro']:.4f}" if n in found else "-" for n in sets)
             lines.append(f"| `{model}` | {variant} | {cells} |")
     return "\n".join(lines)
 

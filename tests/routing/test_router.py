@@ -7,6 +7,7 @@ from routing_fakes import FakeEmbedder
 
 from crossingguard.errors import ConfigError, InputError
 from crossingguard.routing import DEFAULT_THRESHOLDS, Route, Router
+from crossingguard.routing.router import DEFAULT_WEIGHT
 from crossingguard.routing.router import HybridStrategy, combine
 
 ROUTES = [
@@ -77,7 +78,7 @@ def test_hybrid_scores_only_the_shortlist_with_nli() -> None:
         ("play music please", "play music")
     ]
     assert np.isnan(s.entailment[0, 0]) and s.entailment[0, 2] == pytest.approx(0.9)
-    np.testing.assert_allclose(s.score, combine(s.similarity, s.entailment, 0.5))
+    np.testing.assert_allclose(s.score, combine(s.similarity, s.entailment, DEFAULT_WEIGHT))
 
 
 def test_hybrid_off_shortlist_routes_never_outrank_the_shortlist() -> None:

@@ -18,6 +18,7 @@ from crossingguard.cli.data_commands import data_app, write_jsonl_atomic
 from crossingguard.cli.errors import handle_errors
 from crossingguard.cli.options import BackendChoice, BackendOpt, ModelOpt, ThreadsOpt
 from crossingguard.errors import InputError
+from crossingguard.routing.router import DEFAULT_TOP_K, DEFAULT_WEIGHT
 
 INTENT_TRAIN_FILE = "intent_nli_train.jsonl"
 INTENT_DEV_FILE = "intent_nli_dev.jsonl"
@@ -219,13 +220,13 @@ def eval_routing_command(
     ] = 0,
     top_k: Annotated[
         int, typer.Option("--top-k", min=1, help="Hybrid: shortlist size.")
-    ] = 5,
+    ] = DEFAULT_TOP_K,
     weight: Annotated[
         float,
         typer.Option(
             "--weight", min=0.0, max=1.0, help="Hybrid: weight of the entailment score."
         ),
-    ] = 0.5,
+    ] = DEFAULT_WEIGHT,
     weights: Annotated[
         str | None,
         typer.Option(
