@@ -6,11 +6,14 @@ another (the numbers in the README's Guardrails section).
         [--out benchmarks/results/guard_packs]
 
 Per pack: thresholds are fitted (``--target``) on the ``select`` split of the pack's dev sets
-(``pack_common.SELECT_SETS``, the split its phrasings were chosen on) and both the shipped pack
-("before") and the calibrated one ("after") are evaluated with ``crossingguard.evaluation.
+(``pack_common.SELECT_SETS``, the split its phrasings were chosen on), starting from the pack with
+every condition at the default threshold, and both that uncalibrated pack ("before") and the
+calibrated one ("after") are evaluated with ``crossingguard.evaluation.
 guard_eval`` on the ``eval`` split of ``pack_common.EVAL_SETS`` (no set the model was trained on),
 each set separately and pooled. Writes ``<pack>.json``, ``<pack>.calibrated.yaml``,
-``<pack>.pr.png`` and ``summary.md`` (the README tables) under ``--out``.
+``<pack>.pr.png`` and ``summary.md`` (the README tables) under ``--out``. With ``--ship`` the
+fitted thresholds are written into the built-in pack files (``src/crossingguard/policy/packs``),
+which is how the packs get their thresholds; rerun it after ``select_pack_hypotheses.py``.
 
 The same numbers for one set come from the CLI, e.g.::
 
@@ -28,6 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from pack_common import EVAL_SETS, SELECT_SETS, DiskCachedScorer, examples_for
+from readme_section import replace_section
 
 from crossingguard.evaluation.guard_datasets import condition_labels, load_examples
 from crossingguard.evaluation.guard_eval import GuardEvalResult, evaluate_scores
@@ -37,9 +41,41 @@ from crossingguard.guard.calibration import (
     save_pr_curves,
     score_conditions,
 )
-from crossingguard.policy import dump_policy, load_policy
+from crossingguard.policy import Policy, dump_policy, load_policy
 
 ROOT = Path(__file__).resolve().parents[1]
+PACKS_DIR = ROOT / "src" / "crossingguard" / "policy" / "packs"
+SHIPPED_NOTE = """\
+# Thresholds: fitted for {target} on the `select` split by benchmarks/eval_packs.py --ship and
+# evaluated on the `eval` split (README, Guardrails); fit your own with `crossingguard calibrate`.
+# Edit the candidates file and rerun both scripts rather than editing this file by hand.
+"""
+
+
+def uncalibrated(policy: Policy) -> Policy:
+    """The pack with every condition at the policy's default threshold."""
+    conditions = [c.model_copy(update={"threshold": None}) for c in policy.conditions]
+    return policy.model_copy(update={"conditions": conditions})
+
+
+def ship_thresholds(pack: str, calibrated: Policy, target: str) -> Path:
+    """Write the calibrated thresholds into the built-in pack file, keeping its provenance header
+    (the lines before the one that starts ``# Thresholds``)."""
+    path = PACKS_DIR / f"{pack}.yaml"
+    header = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#") or line.startswith("# Thresholds"):
+            break
+        header.append(line + "\n")
+    dump_policy(calibrated, path)
+    path.write_text(
+        "".join(header)
+        + SHIPPED_NOTE.format(target=target)
+        + path.read_text(encoding="utf-8"),
+        encoding="utf-8",
+    )
+    load_policy(path)  # still valid
+    return path
 
 
 def pct(x: float | None) -> str:
@@ -98,6 +134,11 @@ def main() -> None:
         default=None,
         help="also put the tables in this README, between the guard-pack-results markers",
     )
+    ap.add_argument(
+        "--ship",
+        action="store_true",
+        help="write the calibrated thresholds into the built-in pack files",
+    )
     args = ap.parse_args()
 
     from crossingguard.inference.scorer import load_scorer
@@ -109,14 +150,16 @@ def main() -> None:
     summary = [
         (
             f"Built-in packs with `{scorer.name}` ({args.backend} backend), eval split; cells show "
-            f"shipped thresholds → thresholds calibrated for {args.target} on the select split. "
+            f"default threshold → thresholds calibrated for {args.target} on the select split"
+            + (" (the thresholds the packs ship with). " if args.ship else ". ")
+            + 
             "Percentages."
         ),
         "",
     ]
     try:
         for pack in args.packs:
-            policy = load_policy(pack)
+            policy = uncalibrated(load_policy(pack))
             guard = Guard(scorer, policy=policy, cache_size=0)
             sel = examples_for(SELECT_SETS[pack], "select", args.select_limit)
             print(
@@ -131,6 +174,8 @@ def main() -> None:
             }
             cal = calibrate_scores(policy, ids, s_sel, labels, target=args.target)
             dump_policy(cal.policy, args.out / f"{pack}.calibrated.yaml")
+            if args.ship:
+                print(f"  wrote {ship_thresholds(pack, cal.policy, args.target)}", file=sys.stderr)
             save_pr_curves(cal, args.out / f"{pack}.pr.png")
             before, after, pooled_ex, pooled_s = [], [], [], []
             for name in EVAL_SETS[pack]:
@@ -184,21 +229,8 @@ def main() -> None:
     (args.out / "summary.md").write_text("\n".join(summary), encoding="utf-8")
     print(f"wrote {args.out}/summary.md", file=sys.stderr)
     if args.readme is not None:
-        update_readme(args.readme, "\n".join(summary))
+        replace_section(args.readme, "guard-pack-results", "\n".join(summary))
         print(f"updated {args.readme}", file=sys.stderr)
-
-
-START, END = "<!-- guard-pack-results:start -->", "<!-- guard-pack-results:end -->"
-
-
-def update_readme(path: Path, tables: str) -> None:
-    """Replace the text between the markers (only that) with the new tables."""
-    text = path.read_text(encoding="utf-8")
-    if START not in text or END not in text:
-        raise SystemExit(f"{path}: markers {START} / {END} not found")
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    path.write_text(f"{head}{START}\n{tables.strip()}\n{END}{tail}", encoding="utf-8")
 
 
 if __name__ == "__main__":

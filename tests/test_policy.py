@@ -237,7 +237,10 @@ def test_pack_include_and_clash(tmp_path: Path) -> None:
         policy.hypotheses_of(first)[0]
         == load_policy("prompt-injection").conditions[0].hypotheses[0]
     )
-    assert policy.condition_threshold(first) == 0.6  # the includer's default threshold
+    # the pack's own (calibrated) threshold wins over the includer's default of 0.6
+    pack = load_policy("prompt-injection")
+    assert pack.conditions[0].threshold is not None
+    assert policy.condition_threshold(first) == pack.conditions[0].threshold
     assert len(policy.conditions) == len(load_policy("prompt-injection").conditions) + 1
     clash = write(
         tmp_path,
