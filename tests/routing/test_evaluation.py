@@ -95,6 +95,17 @@ def test_build_routing_set_holds_out_intents(routing_data: Path) -> None:
     assert again.prompts == rset.prompts and again.gold == rset.gold
 
 
+def test_build_routing_set_keeps_only_the_given_intents(routing_data: Path) -> None:
+    keep = ["card_arrival", "card_linking", "exchange_rate", "lost_or_stolen_card", "top_up_failed"]
+    rset = build_routing_set("banking77", oos_fraction=0.2, intents=keep, seed=1)
+    assert len(rset.routes) == 4 and len(rset.oos_intents) == 1
+    assert {r.id for r in rset.routes} | set(rset.oos_intents) == set(keep)
+    assert all(g is None or g in keep for g in rset.gold)
+    assert len(rset.prompts) == 200  # 40 test utterances per banking77 intent
+    with pytest.raises(InputError, match="has no intent 'card_arrivals'"):
+        build_routing_set("banking77", intents=["card_arrivals", "card_linking"])
+
+
 def test_build_routing_set_examples_and_far_oos(routing_data: Path) -> None:
     rset = build_routing_set(
         "banking77", oos_fraction=0.0, limit=200, examples=3, oos_from=["snips"]

@@ -75,6 +75,25 @@ def test_eval_routing_table(tiny_embedder_dir: Path, routing_data: Path) -> None
     assert "embedding" in res.stdout and "OOS AUROC" in res.stdout
 
 
+def test_eval_routing_intents_from_a_report_file(
+    tmp_path: Path, tiny_embedder_dir: Path, routing_data: Path
+) -> None:
+    report = tmp_path / "split.json"
+    report.write_text(json.dumps({"held_out": ["PlayMusic", "GetWeather", "RateBook"]}))
+    res = runner.invoke(
+        app,
+        ["eval-routing", "-d", "snips", "-s", "embedding", "--intents", f"@{report}",
+         "--oos-fraction", "0", "--embedder", str(tiny_embedder_dir), "--json"],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["set"]["routes"] == 3 and out["command_options"]["intents"] == f"@{report}"
+    res = runner.invoke(
+        app, ["eval-routing", "-d", "snips", "--intents", "@missing.txt", "--embedder", str(tiny_embedder_dir)]
+    )
+    assert res.exit_code == 2 and "--intents: no file missing.txt" in res.output
+
+
 def test_eval_routing_bad_input_exits_2(
     tiny_embedder_dir: Path, routing_data: Path
 ) -> None:

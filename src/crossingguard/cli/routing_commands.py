@@ -218,6 +218,15 @@ def eval_routing_command(
             "--examples", min=0, help="Train utterances per route as route examples."
         ),
     ] = 0,
+    intents: Annotated[
+        str | None,
+        typer.Option(
+            "--intents",
+            help="Keep only these intents of the set: comma-separated names, or @FILE (one per "
+            "line, or a JSON list, or the 'held_out' list of a `data intent-pairs` report).",
+            show_default=False,
+        ),
+    ] = None,
     top_k: Annotated[
         int, typer.Option("--top-k", min=1, help="Hybrid: shortlist size.")
     ] = DEFAULT_TOP_K,
@@ -281,6 +290,7 @@ def eval_routing_command(
         oos_from=[s.strip() for s in oos_from.split(",") if s.strip()]
         if oos_from
         else (),
+        intents=_intent_list(intents) if intents else None,
     )
     scorer = None
     if any(n in ("nli", "hybrid") for n in names):
@@ -306,7 +316,7 @@ def eval_routing_command(
     results["command_options"] = {
         "dataset": dataset, "split": split, "limit": limit, "nli_limit": nli_limit,
         "oos_fraction": oos_fraction, "oos_from": oos_from, "examples": examples,
-        "top_k": top_k, "weight": weight, "seed": seed,
+        "top_k": top_k, "weight": weight, "seed": seed, "intents": intents,
     }  # fmt: skip
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
@@ -317,6 +327,32 @@ def eval_routing_command(
         typer.echo(json.dumps(results, indent=2))
         return
     _print_table(results)
+
+
+def _intent_list(text: str) -> list[str]:
+    """``--intents``: ``a,b,c`` or ``@FILE`` (lines, a JSON list, or a JSON object's ``held_out``)."""
+    if not text.startswith("@"):
+        names = [t.strip() for t in text.split(",") if t.strip()]
+    else:
+        path = Path(text[1:])
+        if not path.is_file():
+            raise InputError(f"--intents: no file {path}; give @FILE with one intent per line")
+        raw = path.read_text(encoding="utf-8")
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError:
+            data = raw.splitlines()
+        if isinstance(data, dict):
+            data = data.get("held_out")
+        if not isinstance(data, list) or not all(isinstance(n, str) for n in data):
+            raise InputError(
+                f"--intents: {path} must hold one intent per line, a JSON list of names, or a "
+                "JSON object with a 'held_out' list"
+            )
+        names = [n.strip() for n in data if n.strip()]
+    if not names:
+        raise InputError(f"--intents: no intent names in {text!r}")
+    return names
 
 
 def _floats(text: str, option: str) -> list[float]:

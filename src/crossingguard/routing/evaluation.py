@@ -109,6 +109,7 @@ def build_routing_set(
     seed: int = 0,
     oos_from: Sequence[str] = (),
     oos_share: float = 0.2,
+    intents: Sequence[str] | None = None,
 ) -> RoutingSet:
     """Routes from the reviewed descriptions; a seeded share of intents held out as out-of-scope.
 
@@ -124,11 +125,21 @@ def build_routing_set(
         raise InputError(f"limit: must be >= 1, got {limit}")
     split = split or DEFAULT_SPLIT.get(dataset, "test")
     rows = load_intents(dataset, split)
-    intents = intent_names(dataset, rows)
+    names = intent_names(dataset, rows)
+    if intents is not None:
+        unknown = sorted(set(intents) - set(names))
+        if unknown:
+            raise InputError(
+                f"intents: {dataset}/{split} has no intent {', '.join(map(repr, unknown[:5]))}"
+                f"{' ...' if len(unknown) > 5 else ''}; its intents are {', '.join(names[:5])}, ..."
+            )
+        keep = set(intents)
+        names = [i for i in names if i in keep]
+        rows = [r for r in rows if r.intent in keep or r.intent == OUT_OF_SCOPE]
     rng = random.Random(seed)
-    n_oos = 0 if dataset == "sebis" else round(oos_fraction * len(intents))
-    oos = sorted(rng.sample(intents, n_oos))
-    in_scope = [i for i in intents if i not in set(oos)]
+    n_oos = 0 if dataset == "sebis" else round(oos_fraction * len(names))
+    oos = sorted(rng.sample(names, n_oos))
+    in_scope = [i for i in names if i not in set(oos)]
     if len(in_scope) < 2:
         raise InputError(f"{dataset}: too few in-scope intents left ({len(in_scope)})")
 
