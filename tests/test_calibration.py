@@ -97,6 +97,11 @@ def test_bad_targets(text: str) -> None:
         parse_target(text)
 
 
+def test_fit_threshold_separates_scores_too_close_to_halve() -> None:
+    fit = fit_threshold(np.array([0.0, 0.0, 0.0, 5e-324]), np.array([0, 0, 0, 1]))
+    assert fit.threshold == 5e-324 and fit.metrics.f1 == 1.0
+
+
 @settings(max_examples=50, deadline=None)
 @given(
     scores=st.lists(st.floats(0, 1), min_size=2, max_size=40),

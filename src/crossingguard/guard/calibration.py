@@ -163,7 +163,9 @@ def _between(s_sorted_desc: np.ndarray, k: int) -> float:
     mid = (hi + lo) / 2.0
     # readable in the policy file, as long as it admits the same scores
     short = round(mid, 4)
-    return short if lo < short <= hi else mid
+    if lo < short <= hi:
+        return short
+    return mid if lo < mid <= hi else hi  # scores too close to halve (e.g. 0 and 5e-324)
 
 
 def fit_threshold(
