@@ -92,6 +92,10 @@ def test_eval_routing_intents_from_a_report_file(
         app, ["eval-routing", "-d", "snips", "--intents", "@missing.txt", "--embedder", str(tiny_embedder_dir)]
     )
     assert res.exit_code == 2 and "--intents: no file missing.txt" in res.output
+    res = runner.invoke(
+        app, ["eval-routing", "-d", "snips", "--intents", "", "--embedder", str(tiny_embedder_dir)]
+    )
+    assert res.exit_code == 2 and "--intents: no intent names in ''" in res.output
 
 
 def test_eval_routing_bad_input_exits_2(

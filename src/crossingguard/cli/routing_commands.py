@@ -223,7 +223,8 @@ def eval_routing_command(
         typer.Option(
             "--intents",
             help="Keep only these intents of the set: comma-separated names, or @FILE (one per "
-            "line, or a JSON list, or the 'held_out' list of a `data intent-pairs` report).",
+            "line, a JSON list, or a JSON object's 'held_out' list, as "
+            "benchmarks/experiments/banking_adapt writes).",
             show_default=False,
         ),
     ] = None,
@@ -273,7 +274,7 @@ def eval_routing_command(
     from crossingguard.routing.embedding import load_embedder
     from crossingguard.routing.evaluation import build_routing_set, evaluate_routing
 
-    names = [s.strip() for s in strategy.split(",") if s.strip()]
+    names = _comma_list(strategy)
     bad = [s for s in names if s not in STRATEGY_NAMES]
     if bad or not names:
         raise InputError(
@@ -287,10 +288,8 @@ def eval_routing_command(
         limit=limit,
         examples=examples,
         seed=seed,
-        oos_from=[s.strip() for s in oos_from.split(",") if s.strip()]
-        if oos_from
-        else (),
-        intents=_intent_list(intents) if intents else None,
+        oos_from=_comma_list(oos_from) if oos_from else (),
+        intents=_intent_list(intents) if intents is not None else None,
     )
     scorer = None
     if any(n in ("nli", "hybrid") for n in names):
@@ -329,10 +328,15 @@ def eval_routing_command(
     _print_table(results)
 
 
+def _comma_list(text: str) -> list[str]:
+    """``a, b,,c`` -> ``["a", "b", "c"]``."""
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
 def _intent_list(text: str) -> list[str]:
     """``--intents``: ``a,b,c`` or ``@FILE`` (lines, a JSON list, or a JSON object's ``held_out``)."""
     if not text.startswith("@"):
-        names = [t.strip() for t in text.split(",") if t.strip()]
+        names = _comma_list(text)
     else:
         path = Path(text[1:])
         if not path.is_file():
