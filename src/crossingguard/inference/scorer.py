@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -18,6 +18,7 @@ from crossingguard.inference.backends import Backend, BackendName
 from crossingguard.inference.encoding import (
     PairEncoder,
     Row,
+    Windowing,
     load_tokenizer,
     pad_token_id,
 )
@@ -33,8 +34,10 @@ from crossingguard.labels import (
     NEUTRAL,
     projection_from_id2label,
 )
+from crossingguard.limits import MAX_PROMPT_CHARS, PROGRESS_MIN_ROWS
 
 Pair = tuple[str, str]
+Progress = bool | Literal["auto"]
 MIN_WINDOW = (
     16  # smallest max_length we accept: room for specials, a condition and some premise
 )
@@ -62,8 +65,14 @@ def aggregate_windows(probs: np.ndarray) -> np.ndarray:
     return out
 
 
-def validate_pairs(pairs: Sequence[Any]) -> list[Pair]:
-    """Check pairs are (non-empty premise, non-empty hypothesis) strings; name the bad one."""
+def validate_pairs(
+    pairs: Sequence[Any], *, max_premise_chars: int | None = None
+) -> list[Pair]:
+    """Check pairs are (non-empty premise, non-empty hypothesis) strings; name the bad one.
+
+    ``max_premise_chars`` refuses longer premises before any work is done: scoring time grows
+    with length, so an unbounded prompt would hold the CPU for minutes (see ``limits``).
+    """
     if isinstance(pairs, (str, bytes)):
         raise InputError(
             "pairs must be a list of (premise, hypothesis) tuples, got a string"
@@ -83,12 +92,27 @@ def validate_pairs(pairs: Sequence[Any]) -> list[Pair]:
                 raise InputError(
                     f"pairs -> {i} -> {part}: must be a non-empty string, got {value!r:.80}"
                 )
+        if max_premise_chars is not None and len(pair[0]) > max_premise_chars:
+            raise InputError(
+                f"pairs -> {i} -> premise: {len(pair[0]):,} characters, more than the limit of "
+                f"{max_premise_chars:,}; shorten or split the prompt, or raise the limit "
+                "(Scorer.max_prompt_chars, --max-prompt-chars)"
+            )
         checked.append((pair[0], pair[1]))
     return checked
 
 
 class Scorer:
-    """Scores (premise, hypothesis) pairs with one NLI model; build it with :func:`load_scorer`."""
+    """Scores (premise, hypothesis) pairs with one NLI model; build it with :func:`load_scorer`.
+
+    Settings callers may change after loading: :attr:`max_prompt_chars` (longest premise accepted,
+    ``None`` for no limit), :attr:`progress` (progress bar on stderr for :meth:`predict`: ``False``,
+    ``True`` or ``"auto"``, shown from ``limits.PROGRESS_MIN_ROWS`` model inputs) and
+    :attr:`windowing` (how long premises are split).
+    """
+
+    _max_prompt_chars: int | None = MAX_PROMPT_CHARS
+    _progress: Progress = False
 
     def __init__(
         self,
@@ -114,25 +138,70 @@ class Scorer:
     def max_length(self) -> int:
         return self.encoder.max_length
 
+    @property
+    def max_prompt_chars(self) -> int | None:
+        """Longest premise :meth:`predict` accepts, in characters (``None``: no limit)."""
+        return self._max_prompt_chars
+
+    @max_prompt_chars.setter
+    def max_prompt_chars(self, value: int | None) -> None:
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 1
+        ):
+            raise InputError(
+                f"max_prompt_chars: must be an integer >= 1 or None (no limit), got {value!r}"
+            )
+        self._max_prompt_chars = value
+
+    @property
+    def progress(self) -> Progress:
+        """Default for :meth:`predict`'s ``show_progress``."""
+        return self._progress
+
+    @progress.setter
+    def progress(self, value: Progress) -> None:
+        self._progress = _check_progress(value)
+
+    @property
+    def windowing(self) -> Windowing:
+        """How premises too long for one window are split (see :class:`Windowing`)."""
+        return self.encoder.windowing
+
+    @windowing.setter
+    def windowing(self, value: Windowing) -> None:
+        if not isinstance(value, Windowing):
+            raise InputError(
+                f"windowing: expected a Windowing(strategy=..., tokens=..., overlap=...), "
+                f"got {value!r:.80}"
+            )
+        self.encoder.windowing = value
+
     def predict(
         self,
         pairs: Sequence[Pair],
         *,
         batch_size: int = 64,
-        show_progress: bool = False,
+        show_progress: Progress | None = None,
     ) -> np.ndarray:
         """Return (n, 3) float32 probabilities, columns entailment, neutral, contradiction.
 
-        Pairs are batched by length; long premises are scored in overlapping windows and merged
-        with :func:`aggregate_windows`. Output order follows input order.
+        Pairs are batched by length; long premises are scored in windows (:attr:`windowing`) and
+        merged with :func:`aggregate_windows`. Output order follows input order, and a pair's
+        row does not depend on the other pairs in the call. A premise longer than
+        :attr:`max_prompt_chars` is an :class:`InputError`. ``show_progress``: ``None`` uses
+        :attr:`progress`; ``"auto"`` shows a bar from ``limits.PROGRESS_MIN_ROWS`` model inputs.
         """
-        checked = validate_pairs(pairs)
+        checked = validate_pairs(pairs, max_premise_chars=self.max_prompt_chars)
         if batch_size < 1:
             raise InputError(f"batch_size: must be >= 1, got {batch_size}")
+        mode = (
+            self.progress if show_progress is None else _check_progress(show_progress)
+        )
         if not checked:
             return np.zeros((0, 3), dtype=np.float32)
         rows = self.encoder.rows(checked)
-        row_probs = self._forward(rows, batch_size, show_progress) @ self.projection
+        show = mode is True or (mode == "auto" and len(rows) >= PROGRESS_MIN_ROWS)
+        row_probs = self._forward(rows, batch_size, show) @ self.projection
         return self._merge(rows, row_probs, len(checked))
 
     def predict_logits(
@@ -186,6 +255,12 @@ class Scorer:
         for pair in np.flatnonzero(counts > 1):
             result[pair] = aggregate_windows(row_probs[owners == pair])
         return result
+
+
+def _check_progress(value: Any) -> Progress:
+    if value is True or value is False or value == "auto":
+        return value  # type: ignore[no-any-return]
+    raise InputError(f"show_progress: must be True, False or 'auto', got {value!r}")
 
 
 def _progress(total: int) -> tuple[Any, Any]:
