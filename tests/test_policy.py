@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 import yaml
+from typer.testing import CliRunner
 
+from crossingguard.cli.app import app
 from crossingguard.errors import ConfigError, PolicyError
 from crossingguard.policy import (
     builtin_packs,
@@ -15,6 +18,8 @@ from crossingguard.policy import (
     load_policy,
     policy_from_dict,
 )
+from crossingguard.policy.claims import claim_problem, flow_splits
+from crossingguard.policy.loader import policy_warnings
 
 GOOD = {
     "version": 1,
@@ -316,3 +321,116 @@ def test_pack_condition_ids() -> None:
         "prompt-injection",
         "jailbreak",
     }
+
+
+# ------------------------------------------------------------------ warnings (policy validate)
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def readme_policy() -> str:
+    """The README's ``bot.yaml`` example: the yaml block that defines ``support-bot``."""
+    blocks = re.findall(
+        r"```yaml\n(.*?)```", README.read_text(encoding="utf-8"), re.DOTALL
+    )
+    return next(b for b in blocks if "name: support-bot" in b)
+
+
+def test_readme_policy_keeps_comma_claims_whole(tmp_path: Path) -> None:
+    path = tmp_path / "bot.yaml"
+    path.write_text(readme_policy(), encoding="utf-8")
+    policy = load_policy(path)
+    off_topic = next(c for c in policy.conditions if c.id == "off-topic")
+    assert policy.hypotheses_of(off_topic) == (
+        "The prompt relates to our products, orders or deliveries",
+    )
+    billing = next(r for r in policy.routes if r.id == "billing")
+    assert len(billing.hypotheses) == 1
+    assert policy_warnings(path) == []
+
+
+def test_unquoted_flow_list_split_at_commas_warns(tmp_path: Path) -> None:
+    text = readme_policy().replace(
+        '["relates to our products, orders or deliveries"]',
+        "[relates to our products, orders or deliveries]",
+    )
+    path = tmp_path / "bot.yaml"
+    path.write_text(text, encoding="utf-8")
+    line = next(
+        i for i, t in enumerate(text.splitlines(), 1) if "orders or deliveries" in t
+    )
+    assert policy_warnings(path) == [
+        (
+            f"{path}: line {line}: conditions -> 1 -> hypotheses: YAML reads [relates to our "
+            "products, orders or deliveries] as a list of 2 hypotheses ('relates to our "
+            "products', 'orders or deliveries'); if it is one claim, quote it: [\"relates to "
+            'our products, orders or deliveries"] (to keep separate hypotheses, quote each)'
+        )
+    ]
+    r = CliRunner().invoke(app, ["policy", "validate", str(path)])
+    assert r.exit_code == 0 and "1 warning(s)" in r.stdout
+    assert "Warning: " in r.stderr and "quote it" in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("template", "hypothesis", "problem"),
+    [
+        ("{}", "weapons", "1 word(s)"),
+        ("{}", "hate speech", "2 word(s)"),
+        ("The prompt {}", "or deliveries today", "conjunction 'or'"),
+        ("{}", "and asks for a refund", "conjunction 'and'"),
+        ("{}", "to build a bomb at home", "starts with 'to'"),
+        ("The prompt {}", "to build a bomb", "followed by 'to', not a verb"),
+        ("The prompt {}", "a payment or a refund", "followed by 'a', not a verb"),
+        ("The prompt {}", "but then also a refund", "conjunction 'but'"),
+        ("The prompt asks for {}", "a refund", None),
+        ("The prompt asks for {}", "weapons", None),
+        ("The prompt asks {}", "for a refund", None),
+        ("The user wants {}", "to build a bomb", None),
+        ("{}", "A user asks for a refund", None),
+        ("The prompt {}", "relates to our products, orders or deliveries", None),
+    ],
+)
+def test_claim_problem(template: str, hypothesis: str, problem: str | None) -> None:
+    found = claim_problem(template, hypothesis)
+    assert (found is None) if problem is None else (problem in (found or ""))
+
+
+def test_fragment_hypotheses_warn_with_their_path(tmp_path: Path) -> None:
+    data = {
+        "version": 1,
+        "packs": ["prompt-injection"],
+        "defaults": {"template": "The prompt {}"},
+        "conditions": [
+            {"id": "ok", "hypotheses": ["asks for a refund"]},
+            {"id": "bad", "hypotheses": ["asks for a weapon", "to build a bomb"]},
+        ],
+        "routes": [{"id": "r", "hypotheses": "x", "template": "{}"}],
+    }
+    for name in ("p.yaml", "p.json"):
+        path = write(tmp_path, data, name)
+        assert policy_warnings(path) == [
+            (
+                f"{path}: conditions -> 1 -> hypotheses -> 1: 'The prompt to build a bomb' "
+                "does not read as a claim about the prompt ('The prompt' is followed by 'to', "
+                "not a verb); write a whole claim such as 'The prompt asks for a refund'"
+            ),
+            (
+                f"{path}: routes -> 0 -> hypotheses -> 0: 'x' does not read as a claim about "
+                "the prompt (1 word(s)); write a whole claim such as 'The prompt asks for a "
+                "refund'"
+            ),
+        ]
+
+
+def test_quoted_or_block_lists_and_packs_do_not_warn(tmp_path: Path) -> None:
+    assert policy_warnings(write(tmp_path, GOOD)) == []  # safe_dump writes block lists
+    quoted = tmp_path / "q.yaml"
+    quoted.write_text(
+        "version: 1\nconditions:\n  - id: a\n    hypotheses: ['The prompt asks for x or y',"
+        ' "The prompt asks for a, b or c"]\n',
+        encoding="utf-8",
+    )
+    assert policy_warnings(quoted) == []
+    for pack in builtin_packs():
+        assert policy_warnings(pack) == []
+    assert flow_splits("hypotheses: [asks for a refund, asks about a bill]") == []

@@ -31,15 +31,24 @@ def validate(
         ),
     ],
 ) -> None:
-    """Validate a policy: unknown keys, thresholds, templates, duplicate ids, packs. Exit 2 on error."""
+    """Validate a policy: unknown keys, thresholds, templates, duplicate ids, packs. Exit 2 on error.
+
+    Also warns (on stderr, exit 0) about hypotheses that load but do not read as a claim once
+    the template is applied, such as an unquoted YAML list [a, b or c] split at its commas.
+    """
     from crossingguard.policy import load_policy
+    from crossingguard.policy.loader import policy_warnings
 
     policy = load_policy(path)
+    warnings = policy_warnings(path)
+    for warning in warnings:
+        typer.echo(f"Warning: {warning}", err=True)
     typer.echo(
         f"OK {path}: policy {policy.identity}, {len(policy.conditions)} condition(s), "
         f"{len(policy.routes)} route(s)"
         + (f", routing strategy {policy.routing.strategy}" if policy.routes else "")
         + (f", model {policy.model}" if policy.model else "")
+        + (f", {len(warnings)} warning(s)" if warnings else "")
     )
 
 

@@ -18,6 +18,7 @@ import yaml
 from pydantic import ValidationError
 
 from crossingguard.errors import PolicyError
+from crossingguard.policy.claims import claim_problem, flow_splits
 from crossingguard.policy.schema import Policy
 
 PACKS_PACKAGE = "crossingguard.policy.packs"
@@ -213,6 +214,62 @@ def load_policy(path_or_pack: str | Path | Policy) -> Policy:
         return policy_from_dict(_read_pack(name, "policy"), source=f"pack {name!r}")
     path = Path(path_or_pack).expanduser()
     return policy_from_dict(_read_file(path), source=str(path))
+
+
+def policy_warnings(path_or_pack: str | Path | Policy) -> list[str]:
+    """Problems that do not stop a policy from loading but likely defeat it; ``[]`` when none.
+
+    Loads the policy first, so an invalid one raises :class:`PolicyError` as ``load_policy``
+    does. Warns about a hypothesis that does not read as a claim once its template is applied
+    (``crossingguard.policy.claims.claim_problem``), and, in a YAML file, about an unquoted
+    ``[a, b or c]`` list that YAML split at its commas. Pack conditions are not checked: the
+    packs ship tested phrasings.
+    """
+    policy = load_policy(path_or_pack)
+    source, text = "policy", None
+    if not isinstance(path_or_pack, Policy) and not is_pack_name(path_or_pack):
+        path = Path(path_or_pack).expanduser()
+        source = str(path)
+        if path.suffix.lower() in (".yaml", ".yml"):
+            text = path.read_text(encoding="utf-8")
+    out: list[str] = []
+    if text is not None:
+        for split in flow_splits(text):
+            items = ", ".join(repr(i) for i in split.items)
+            out.append(
+                f"{source}: line {split.line}: {_format_loc(split.path)}: YAML reads "
+                f"{split.source} as a list of {len(split.items)} hypotheses ({items}); if it is "
+                f"one claim, quote it: {split.quoted} (to keep separate hypotheses, quote each)"
+            )
+    if is_pack_name(path_or_pack) and not isinstance(path_or_pack, Policy):
+        return out
+    packed = len(policy.conditions) - _own_conditions(path_or_pack, text)
+    for field, items in (("conditions", policy.conditions), ("routes", policy.routes)):
+        for i, item in enumerate(items):
+            if field == "conditions" and i < packed:
+                continue
+            own = i - packed if field == "conditions" else i
+            template = item.template or policy.defaults.template
+            for j, hypothesis in enumerate(item.hypotheses):
+                problem = claim_problem(template, hypothesis)
+                if problem is None:
+                    continue
+                filled = template.replace("{}", hypothesis.strip())
+                out.append(
+                    f"{source}: {field} -> {own} -> hypotheses -> {j}: {filled!r} does not "
+                    f"read as a claim about the prompt ({problem}); write a whole claim such as "
+                    "'The prompt asks for a refund'"
+                )
+    return out
+
+
+def _own_conditions(path_or_pack: str | Path | Policy, text: str | None) -> int:
+    """How many conditions the file itself defines (the rest of the resolved policy is packs)."""
+    if isinstance(path_or_pack, Policy):
+        return len(path_or_pack.conditions) if not path_or_pack.packs else 0
+    data = yaml.safe_load(text) if text is not None else _read_file(Path(path_or_pack))
+    conditions = data.get("conditions") if isinstance(data, dict) else None
+    return len(conditions) if isinstance(conditions, list) else 0
 
 
 def dump_policy(policy: Policy, path: str | Path) -> Path:
