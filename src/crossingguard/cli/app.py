@@ -28,3 +28,5 @@ from crossingguard.cli import distill_commands, eval_commands, export_commands  
 from crossingguard.cli import train_commands  # noqa: E402,F401
 from crossingguard.cli import guard_commands, policy_commands  # noqa: E402,F401
 from crossingguard.cli import routing_commands  # noqa: E402,F401
+from crossingguard.cli import serve_commands  # noqa: E402,F401
+from crossingguard.cli import batch_commands  # noqa: E402,F401
