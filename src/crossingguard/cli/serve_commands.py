@@ -34,20 +34,24 @@ def serve(
     policy: Annotated[
         list[str] | None,
         typer.Option(
-            "--policy", "-p",
+            "--policy",
+            "-p",
             help="A policy file (.yaml/.json) or built-in pack to load; repeat for several "
             "(env: space-separated). Requests pick one by name; the first is the default. "
             "Default: the moderation pack.",
-            show_default=False, **_env("POLICY"),  # type: ignore[arg-type]
+            show_default=False,
+            **_env("POLICY"),  # type: ignore[arg-type]
         ),
     ] = None,
     model: Annotated[
         str | None,
         typer.Option(
-            "--model", "-m",
+            "--model",
+            "-m",
             help="Model for every policy (built-in name, directory or hub id). Default: each "
             "policy's `model:`, else the built-in crossingguard-nli-mini.",
-            show_default=False, **_env("MODEL"),  # type: ignore[arg-type]
+            show_default=False,
+            **_env("MODEL"),  # type: ignore[arg-type]
         ),
     ] = None,
     backend: Annotated[
@@ -56,83 +60,146 @@ def serve(
     ] = BackendChoice.auto,
     threads: Annotated[
         int | None,
-        typer.Option("--threads", min=1, help="CPU threads for inference (default: the backend's).",
-                     show_default=False, **_env("THREADS")),  # type: ignore[arg-type]
+        typer.Option(
+            "--threads",
+            min=1,
+            help="CPU threads for inference (default: the backend's).",
+            show_default=False,
+            **_env("THREADS"),
+        ),  # type: ignore[arg-type]
     ] = None,
     host: Annotated[
         str,
-        typer.Option("--host", help="Address to listen on; 0.0.0.0 for every interface "
-                     "(then configure API keys).", **_env("HOST")),  # type: ignore[arg-type]
+        typer.Option(
+            "--host",
+            help="Address to listen on; 0.0.0.0 for every interface "
+            "(then configure API keys).",
+            **_env("HOST"),
+        ),  # type: ignore[arg-type]
     ] = "127.0.0.1",
     port: Annotated[
         int, typer.Option("--port", min=0, max=65535, help="TCP port.", **_env("PORT"))  # type: ignore[arg-type]
     ] = 8000,
     max_batch_size: Annotated[
         int,
-        typer.Option("--max-batch-size", min=1, help="Most prompts (classify: pairs) merged into "
-                     "one model batch; 1 turns micro-batching off.", **_env("MAX_BATCH_SIZE")),  # type: ignore[arg-type]
+        typer.Option(
+            "--max-batch-size",
+            min=1,
+            help="Most prompts (classify: pairs) merged into "
+            "one model batch; 1 turns micro-batching off.",
+            **_env("MAX_BATCH_SIZE"),
+        ),  # type: ignore[arg-type]
     ] = 32,
     max_wait_ms: Annotated[
         float,
-        typer.Option("--max-wait-ms", min=0.0, help="How long the first request of a batch waits "
-                     "for others to join it.", **_env("MAX_WAIT_MS")),  # type: ignore[arg-type]
+        typer.Option(
+            "--max-wait-ms",
+            min=0.0,
+            help="How long the first request of a batch waits for others to join it.",
+            **_env("MAX_WAIT_MS"),
+        ),  # type: ignore[arg-type]
     ] = 5.0,
     max_queue: Annotated[
         int,
-        typer.Option("--max-queue", min=1, help="Requests that may wait for a batch; more are "
-                     "answered 429 with Retry-After.", **_env("MAX_QUEUE")),  # type: ignore[arg-type]
+        typer.Option(
+            "--max-queue",
+            min=1,
+            help="Requests that may wait for a batch; more are "
+            "answered 429 with Retry-After.",
+            **_env("MAX_QUEUE"),
+        ),  # type: ignore[arg-type]
     ] = 256,
     timeout: Annotated[
         float,
-        typer.Option("--timeout", min=0.001, help="Seconds a request may wait and run before it "
-                     "is answered 504.", **_env("TIMEOUT")),  # type: ignore[arg-type]
+        typer.Option(
+            "--timeout",
+            min=0.001,
+            help="Seconds a request may wait and run before it is answered 504.",
+            **_env("TIMEOUT"),
+        ),  # type: ignore[arg-type]
     ] = 30.0,
     max_body_bytes: Annotated[
         int,
-        typer.Option("--max-body-bytes", min=1024, help="Largest request body (413 above).",
-                     **_env("MAX_BODY_BYTES")),  # type: ignore[arg-type]
+        typer.Option(
+            "--max-body-bytes",
+            min=1024,
+            help="Largest request body (413 above).",
+            **_env("MAX_BODY_BYTES"),
+        ),  # type: ignore[arg-type]
     ] = 1_048_576,
     max_prompts: Annotated[
         int,
-        typer.Option("--max-prompts", min=1, help="Most prompts (classify: pairs) per request "
-                     "(413 above).", **_env("MAX_PROMPTS")),  # type: ignore[arg-type]
+        typer.Option(
+            "--max-prompts",
+            min=1,
+            help="Most prompts (classify: pairs) per request (413 above).",
+            **_env("MAX_PROMPTS"),
+        ),  # type: ignore[arg-type]
     ] = 64,
     max_prompt_chars: Annotated[
         int,
-        typer.Option("--max-prompt-chars", min=1, help="Longest prompt or condition in characters "
-                     "(413 above).", **_env("MAX_PROMPT_CHARS")),  # type: ignore[arg-type]
+        typer.Option(
+            "--max-prompt-chars",
+            min=1,
+            help="Longest prompt or condition in characters (413 above).",
+            **_env("MAX_PROMPT_CHARS"),
+        ),  # type: ignore[arg-type]
     ] = 10_000,
     max_conditions: Annotated[
         int,
-        typer.Option("--max-conditions", min=1, help="Most ad-hoc hypotheses per /v1/check "
-                     "request (413 above); policies loaded with --policy are not limited.",
-                     **_env("MAX_CONDITIONS")),  # type: ignore[arg-type]
+        typer.Option(
+            "--max-conditions",
+            min=1,
+            help="Most ad-hoc hypotheses per /v1/check "
+            "request (413 above); policies loaded with --policy are not limited.",
+            **_env("MAX_CONDITIONS"),
+        ),  # type: ignore[arg-type]
     ] = 32,
     cache_size: Annotated[
         int,
-        typer.Option("--cache-size", min=0, help="Scored pairs each policy's LRU cache keeps "
-                     "(0: off).", **_env("CACHE_SIZE")),  # type: ignore[arg-type]
+        typer.Option(
+            "--cache-size",
+            min=0,
+            help="Scored pairs each policy's LRU cache keeps (0: off).",
+            **_env("CACHE_SIZE"),
+        ),  # type: ignore[arg-type]
     ] = 4096,
     api_keys_file: Annotated[
         Path | None,
-        typer.Option("--api-keys-file", help="File with one API key per line; enables auth.",
-                     show_default=False, **_env("API_KEYS_FILE")),  # type: ignore[arg-type]
+        typer.Option(
+            "--api-keys-file",
+            help="File with one API key per line; enables auth.",
+            show_default=False,
+            **_env("API_KEYS_FILE"),
+        ),  # type: ignore[arg-type]
     ] = None,
     cors_origin: Annotated[
         list[str] | None,
-        typer.Option("--cors-origin", help="Browser origin allowed to call the API "
-                     "(e.g. https://app.example.com); repeat for several. Default: CORS off.",
-                     show_default=False, **_env("CORS_ORIGINS")),  # type: ignore[arg-type]
+        typer.Option(
+            "--cors-origin",
+            help="Browser origin allowed to call the API "
+            "(e.g. https://app.example.com); repeat for several. Default: CORS off.",
+            show_default=False,
+            **_env("CORS_ORIGINS"),
+        ),  # type: ignore[arg-type]
     ] = None,
     graceful_timeout: Annotated[
         int,
-        typer.Option("--graceful-timeout", min=1, help="Seconds to finish requests in flight "
-                     "after SIGTERM before closing them.", **_env("GRACEFUL_TIMEOUT")),  # type: ignore[arg-type]
+        typer.Option(
+            "--graceful-timeout",
+            min=1,
+            help="Seconds to finish requests in flight "
+            "after SIGTERM before closing them.",
+            **_env("GRACEFUL_TIMEOUT"),
+        ),  # type: ignore[arg-type]
     ] = 30,
     log_level: Annotated[
         str,
-        typer.Option("--log-level", help="debug, info, warning or error. Prompt text is logged "
-                     "at debug only.", **_env("LOG_LEVEL")),  # type: ignore[arg-type]
+        typer.Option(
+            "--log-level",
+            help="debug, info, warning or error. Prompt text is logged at debug only.",
+            **_env("LOG_LEVEL"),
+        ),  # type: ignore[arg-type]
     ] = "info",
 ) -> None:
     """Run the guard service: OpenAI-compatible /v1/moderations, /v1/check, /v1/classify,
@@ -152,7 +219,9 @@ def serve(
             "pip install 'crossingguard[serve]'"
         ) from None
     if log_level.lower() not in ("debug", "info", "warning", "error"):
-        raise fail(f"--log-level: must be debug, info, warning or error, got {log_level!r}")
+        raise fail(
+            f"--log-level: must be debug, info, warning or error, got {log_level!r}"
+        )
     from pydantic import ValidationError
 
     try:
@@ -176,14 +245,18 @@ def serve(
     except ValidationError as exc:
         err = exc.errors()[0]
         where = " -> ".join(str(p) for p in err["loc"]) or "settings"
-        raise fail(f"{where}: {str(err['msg']).removeprefix('Value error, ')}") from None
+        raise fail(
+            f"{where}: {str(err['msg']).removeprefix('Value error, ')}"
+        ) from None
     if host not in ("127.0.0.1", "localhost", "::1") and not settings.api_keys:
         typer.echo(
             f"Warning: listening on {host} without API keys; anyone who can reach the port "
             "can use the service (see --api-keys-file)",
             err=True,
         )
-    load_policies(settings.policies)  # bad policy files fail here, before the port is bound
+    load_policies(
+        settings.policies
+    )  # bad policy files fail here, before the port is bound
     _configure_logging(log_level.lower())
     uvicorn.run(
         create_app(settings),
@@ -201,6 +274,8 @@ def _configure_logging(level: str) -> None:
     logger.setLevel(level.upper())
     if not logger.handlers:
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s: %(message)s"))
+        handler.setFormatter(
+            logging.Formatter("%(levelname)s:     %(name)s: %(message)s")
+        )
         logger.addHandler(handler)
         logger.propagate = False

@@ -19,7 +19,12 @@ from crossingguard.guard import Condition, Guard
 from crossingguard.labels import LABELS
 from crossingguard.serve.auth import require_api_key
 from crossingguard.serve.errors import ApiError
-from crossingguard.serve.limits import check_conditions, check_count, check_text, check_texts
+from crossingguard.serve.limits import (
+    check_conditions,
+    check_count,
+    check_text,
+    check_texts,
+)
 from crossingguard.serve.moderation import moderation_response, pick_policy, texts_of
 from crossingguard.serve.schemas import (
     CheckRequest,
@@ -53,7 +58,9 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     }.items()
 }
 
-router = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)], responses=_ERRORS)
+router = APIRouter(
+    prefix="/v1", dependencies=[Depends(require_api_key)], responses=_ERRORS
+)
 
 
 def service(request: Request) -> Service:
@@ -111,7 +118,11 @@ async def _verdicts(
     return name, await svc.submit(key, prompts, run)
 
 
-@router.post("/moderations", response_model=ModerationResponse, summary="OpenAI-compatible moderation")
+@router.post(
+    "/moderations",
+    response_model=ModerationResponse,
+    summary="OpenAI-compatible moderation",
+)
 async def moderations(body: ModerationRequest, request: Request) -> ModerationResponse:
     """OpenAI's moderation API: categories are the policy's condition ids (the `moderation` pack
     answers with OpenAI's own names); `flagged` is true when any condition fired."""
@@ -132,19 +143,29 @@ async def check(body: CheckRequest, request: Request) -> CheckResponse:
     if body.conditions is not None:
         if body.policy is not None:
             raise ApiError(
-                422, "give either policy or conditions, not both (ad-hoc conditions use the "
-                "default policy's model)", param="conditions",
+                422,
+                "give either policy or conditions, not both (ad-hoc conditions use the "
+                "default policy's model)",
+                param="conditions",
             )
         check_conditions(body.conditions, svc.settings)
         conditions = _conditions(body.conditions)
-    name, verdicts = await _verdicts(svc, body.prompts, body.policy, conditions, body.threshold)
-    _log("check", body.prompts, f"policy {name}" if conditions is None else f"{len(conditions)} conditions")
+    name, verdicts = await _verdicts(
+        svc, body.prompts, body.policy, conditions, body.threshold
+    )
+    _log(
+        "check",
+        body.prompts,
+        f"policy {name}" if conditions is None else f"{len(conditions)} conditions",
+    )
     return CheckResponse(
         verdicts=[{"index": i, **v.to_dict()} for i, v in enumerate(verdicts, 1)]
     )
 
 
-@router.post("/classify", response_model=ClassifyResponse, summary="NLI probabilities for pairs")
+@router.post(
+    "/classify", response_model=ClassifyResponse, summary="NLI probabilities for pairs"
+)
 async def classify(body: ClassifyRequest, request: Request) -> ClassifyResponse:
     """Entailment, neutral and contradiction per (premise, hypothesis) pair, with the default
     policy's model: the same numbers as `crossingguard classify`."""
@@ -155,7 +176,9 @@ async def classify(body: ClassifyRequest, request: Request) -> ClassifyResponse:
         check_text(pair.hypothesis, f"pairs -> {i} -> hypothesis", svc.settings)
     name, guard = svc.guard(None)
     pairs = [(p.premise, p.hypothesis) for p in body.pairs]
-    rows: list[np.ndarray] = await svc.submit(("classify", name), pairs, guard.score_pairs)
+    rows: list[np.ndarray] = await svc.submit(
+        ("classify", name), pairs, guard.score_pairs
+    )
     _log("classify", [p for p, _ in pairs], f"model {guard.model_name}")
     return ClassifyResponse(
         model=guard.model_name,
@@ -181,13 +204,18 @@ async def route(body: RouteRequest, request: Request) -> RouteResponse:
     name, guard = svc.guard(body.policy)
     if guard.policy is None or not guard.policy.routes:
         with_routes = [
-            n for n, g in svc.ready_registry().guards.items() if g.policy is not None and g.policy.routes
+            n
+            for n, g in svc.ready_registry().guards.items()
+            if g.policy is not None and g.policy.routes
         ]
         raise ApiError(
             400,
             f"policy {name!r} has no routes; "
-            + (f"use one of {', '.join(with_routes)}" if with_routes else
-               "start the server with --policy FILE where FILE has a `routes:` section"),
+            + (
+                f"use one of {', '.join(with_routes)}"
+                if with_routes
+                else "start the server with --policy FILE where FILE has a `routes:` section"
+            ),
             param="policy",
             code="no_routes",
         )
@@ -213,8 +241,12 @@ async def policies(request: Request) -> PoliciesResponse:
                 identity=None if pol is None else pol.identity,
                 conditions=[
                     ConditionInfo(
-                        id=c.name, hypotheses=list(c.texts), threshold=c.threshold,
-                        fire_on=c.fire_on, action=c.action, severity=c.severity,
+                        id=c.name,
+                        hypotheses=list(c.texts),
+                        threshold=c.threshold,
+                        fire_on=c.fire_on,
+                        action=c.action,
+                        severity=c.severity,
                         description=c.description,
                     )
                     for c in guard.conditions

@@ -51,7 +51,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(
-    settings: ServeSettings | None = None, *, scorer_factory: ScorerFactory | None = None
+    settings: ServeSettings | None = None,
+    *,
+    scorer_factory: ScorerFactory | None = None,
 ) -> FastAPI:
     """The service app; ``scorer_factory(model_name)`` replaces model loading (tests, fakes)."""
     settings = settings or ServeSettings()
@@ -81,14 +83,19 @@ def create_app(
         """200 while the process runs (loading or ready); 503 once loading failed, so an
         orchestrator restarts it instead of waiting forever."""
         if svc.load_error is not None:
-            return JSONResponse({"status": "failed", "error": svc.load_error}, status_code=503)
+            return JSONResponse(
+                {"status": "failed", "error": svc.load_error}, status_code=503
+            )
         return JSONResponse({"status": "ok", "ready": svc.registry is not None})
 
     @app.get("/readyz", summary="Model loaded and warmed")
     async def readyz() -> JSONResponse:
         """200 once every policy's model is loaded and warmed; route traffic only then."""
         if svc.registry is None:
-            body = {"status": "failed" if svc.load_error else "loading", "error": svc.load_error}
+            body = {
+                "status": "failed" if svc.load_error else "loading",
+                "error": svc.load_error,
+            }
             return JSONResponse(body, status_code=503, headers={"Retry-After": "2"})
         return JSONResponse(
             {

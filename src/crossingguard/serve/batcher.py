@@ -77,7 +77,9 @@ class MicroBatcher:
         self._closing = False
         # One thread: batches run one after another, which is what makes merging pay off; the
         # default executor stays free for model loading and sync endpoints.
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cg-batch")
+        self._executor = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="cg-batch"
+        )
         self._seconds_per_batch = 0.0  # moving average, for Retry-After
 
     # ------------------------------------------------------------------ lifecycle
@@ -194,7 +196,7 @@ class MicroBatcher:
         start = time.perf_counter()
         try:
             results = await loop.run_in_executor(self._executor, jobs[0].run, items)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - handed to the waiting request, not swallowed
             if len(jobs) > 1:
                 # One request's bad input must not fail the requests merged with it.
                 for job in jobs:
@@ -205,12 +207,18 @@ class MicroBatcher:
             return
         seconds = time.perf_counter() - start
         self._seconds_per_batch = (
-            seconds if not self._seconds_per_batch else 0.8 * self._seconds_per_batch + 0.2 * seconds
+            seconds
+            if not self._seconds_per_batch
+            else 0.8 * self._seconds_per_batch + 0.2 * seconds
         )
         if self.observer is not None:
-            self.observer.observe_batch(requests=len(jobs), items=len(items), seconds=seconds)
+            self.observer.observe_batch(
+                requests=len(jobs), items=len(items), seconds=seconds
+            )
         if len(results) != len(items):
-            raise RuntimeError(f"batch returned {len(results)} results for {len(items)} items")
+            raise RuntimeError(
+                f"batch returned {len(results)} results for {len(items)} items"
+            )
         offset = 0
         for job in jobs:
             n = len(job.items)

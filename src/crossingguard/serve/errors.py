@@ -89,13 +89,19 @@ def validation_message(exc: RequestValidationError) -> tuple[int, str, str | Non
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
         detail = next(
-            (e.get("ctx", {}).get("error") for e in errors if e.get("type") == "json_invalid"),
+            (
+                e.get("ctx", {}).get("error")
+                for e in errors
+                if e.get("type") == "json_invalid"
+            ),
             "",
         )
         return (
             400,
-            f"the request body is not valid JSON ({detail}); send a JSON object with "
-            "`Content-Type: application/json`",
+            (
+                f"the request body is not valid JSON ({detail}); send a JSON object with "
+                "`Content-Type: application/json`"
+            ),
             None,
         )
     lines = []
@@ -130,7 +136,9 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 404:
             message = f"no endpoint at {request.url.path}; see /docs for the API"
         elif exc.status_code == 405:
-            message = f"{request.method} is not allowed on {request.url.path}; see /docs"
+            message = (
+                f"{request.method} is not allowed on {request.url.path}; see /docs"
+            )
         else:
             message = str(exc.detail)
         return error_response(
@@ -139,7 +147,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        log.error(
+            "unhandled error on %s %s", request.method, request.url.path, exc_info=exc
+        )
         return error_response(
             ApiError(500, "internal error; the server log has the traceback")
         )

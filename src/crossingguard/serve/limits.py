@@ -19,7 +19,9 @@ from crossingguard.serve.schemas import ConditionIn
 from crossingguard.serve.settings import ServeSettings
 
 
-def check_count(n: int, field: str, settings: ServeSettings, *, what: str = "prompts") -> None:
+def check_count(
+    n: int, field: str, settings: ServeSettings, *, what: str = "prompts"
+) -> None:
     if n > settings.max_prompts:
         raise ApiError(
             413,
@@ -39,7 +41,9 @@ def check_texts(texts: Sequence[str], field: str, settings: ServeSettings) -> No
 
 def check_text(text: str, where: str, settings: ServeSettings) -> None:
     if not text.strip():
-        raise ApiError(422, f"{where}: empty text; send a non-blank string", param=where)
+        raise ApiError(
+            422, f"{where}: empty text; send a non-blank string", param=where
+        )
     if len(text) > settings.max_prompt_chars:
         raise ApiError(
             413,
@@ -60,7 +64,9 @@ def check_conditions(
             param="conditions",
         )
     # Every phrasing is one more pair per prompt, so extra hypotheses count like conditions.
-    phrasings = sum(1 if isinstance(c, str) else 1 + len(c.hypotheses) for c in conditions)
+    phrasings = sum(
+        1 if isinstance(c, str) else 1 + len(c.hypotheses) for c in conditions
+    )
     if phrasings > settings.max_conditions:
         raise ApiError(
             413,
@@ -73,7 +79,9 @@ def check_conditions(
     for i, cond in enumerate(conditions):
         texts = [cond] if isinstance(cond, str) else [cond.text, *cond.hypotheses]
         for j, text in enumerate(texts):
-            where = f"conditions -> {i}" + ("" if j == 0 else f" -> hypotheses -> {j - 1}")
+            where = f"conditions -> {i}" + (
+                "" if j == 0 else f" -> hypotheses -> {j - 1}"
+            )
             check_text(text, where, settings)
 
 
@@ -102,7 +110,9 @@ class BodyLimitMiddleware:
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
             response = JSONResponse(
-                error_body(413, body_too_large_message(self.max_bytes), code="body_too_large"),
+                error_body(
+                    413, body_too_large_message(self.max_bytes), code="body_too_large"
+                ),
                 status_code=413,
             )
             await response(scope, receive, send)

@@ -40,10 +40,14 @@ class _CacheCollector(Collector):
 
     def collect(self) -> Iterable[CounterMetricFamily]:
         hits = CounterMetricFamily(
-            "crossingguard_cache_hits", "Pairs answered from a guard's LRU cache", labels=["policy"]
+            "crossingguard_cache_hits",
+            "Pairs answered from a guard's LRU cache",
+            labels=["policy"],
         )
         misses = CounterMetricFamily(
-            "crossingguard_cache_misses", "Pairs looked up and not found in the cache", labels=["policy"]
+            "crossingguard_cache_misses",
+            "Pairs looked up and not found in the cache",
+            labels=["policy"],
         )
         for name, guard in self._guards().items():
             hits.add_metric([name], guard.cache.hits)
@@ -59,34 +63,50 @@ class ServeMetrics:
         self.registry = CollectorRegistry()
         r = self.registry
         self.requests = Counter(
-            "crossingguard_requests", "HTTP requests by endpoint and status",
-            ["endpoint", "status"], registry=r,
+            "crossingguard_requests",
+            "HTTP requests by endpoint and status",
+            ["endpoint", "status"],
+            registry=r,
         )
         self.latency = Histogram(
-            "crossingguard_request_duration_seconds", "Request latency by endpoint",
-            ["endpoint"], buckets=_LATENCY_BUCKETS, registry=r,
+            "crossingguard_request_duration_seconds",
+            "Request latency by endpoint",
+            ["endpoint"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
         )
         self.batch_requests = Histogram(
-            "crossingguard_batch_requests", "Requests merged into one model batch",
-            buckets=_SIZE_BUCKETS, registry=r,
+            "crossingguard_batch_requests",
+            "Requests merged into one model batch",
+            buckets=_SIZE_BUCKETS,
+            registry=r,
         )
         self.batch_items = Histogram(
-            "crossingguard_batch_items", "Prompts (classify: pairs) in one model batch",
-            buckets=_SIZE_BUCKETS, registry=r,
+            "crossingguard_batch_items",
+            "Prompts (classify: pairs) in one model batch",
+            buckets=_SIZE_BUCKETS,
+            registry=r,
         )
         self.batch_seconds = Histogram(
-            "crossingguard_batch_duration_seconds", "Wall time of one model batch",
-            buckets=_LATENCY_BUCKETS, registry=r,
+            "crossingguard_batch_duration_seconds",
+            "Wall time of one model batch",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
         )
         self.model_pairs = Histogram(
-            "crossingguard_model_batch_pairs", "Pairs sent to the model in one scorer call "
-            "(after de-duplication and the cache)", buckets=_PAIR_BUCKETS, registry=r,
+            "crossingguard_model_batch_pairs",
+            "Pairs sent to the model in one scorer call "
+            "(after de-duplication and the cache)",
+            buckets=_PAIR_BUCKETS,
+            registry=r,
         )
         self.pairs_scored = Counter(
             "crossingguard_pairs_scored", "Pairs scored by the model", registry=r
         )
         self.queue_depth = Gauge(
-            "crossingguard_queue_depth", "Requests waiting for a model batch", registry=r
+            "crossingguard_queue_depth",
+            "Requests waiting for a model batch",
+            registry=r,
         )
         self.ready = Gauge(
             "crossingguard_ready", "1 once the model is loaded and warmed", registry=r
@@ -120,7 +140,9 @@ class MeteredScorer:
         self.name = scorer.name
         self._on_call = on_call
 
-    def predict(self, pairs: Sequence[tuple[str, str]], *, batch_size: int = 64) -> np.ndarray:
+    def predict(
+        self, pairs: Sequence[tuple[str, str]], *, batch_size: int = 64
+    ) -> np.ndarray:
         self._on_call(len(pairs))
         return self.inner.predict(pairs, batch_size=batch_size)
 

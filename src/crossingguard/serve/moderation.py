@@ -65,11 +65,13 @@ def texts_of(value: str | list[str | ModerationInputPart]) -> list[str]:
             raise ApiError(
                 422,
                 f"input -> {i}: type {part.type!r} is not supported; this service moderates "
-                "text only, send {\"type\": \"text\", \"text\": ...} parts or plain strings",
+                'text only, send {"type": "text", "text": ...} parts or plain strings',
                 param=f"input -> {i}",
             )
     if not out:
-        raise ApiError(422, "input: empty list; send at least one prompt", param="input")
+        raise ApiError(
+            422, "input: empty list; send at least one prompt", param="input"
+        )
     return out
 
 
@@ -92,4 +94,6 @@ def moderation_response(policy: str, verdicts: Sequence[Verdict]) -> ModerationR
                 category_applied_input_types={n: ["text"] for n in names},
             )
         )
-    return ModerationResponse(id=f"modr-{uuid.uuid4().hex}", model=policy, results=results)
+    return ModerationResponse(
+        id=f"modr-{uuid.uuid4().hex}", model=policy, results=results
+    )

@@ -94,9 +94,13 @@ def build_registry(
             start = time.perf_counter()
             scorers[model] = wrap(scorer_factory(model))
             log.info(
-                "loaded model %s in %.1f s", scorers[model].name, time.perf_counter() - start
+                "loaded model %s in %.1f s",
+                scorers[model].name,
+                time.perf_counter() - start,
             )
-        guards[name] = Guard(scorers[model], policy=policy, cache_size=settings.cache_size)
+        guards[name] = Guard(
+            scorers[model], policy=policy, cache_size=settings.cache_size
+        )
     return GuardRegistry(guards, default=next(iter(guards)))
 
 

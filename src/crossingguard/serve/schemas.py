@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -65,16 +66,21 @@ class ConditionIn(_Request):
 
 
 class CheckRequest(_Request):
-    prompts: list[str] = Field(min_length=1, description="Prompts to check (NLI premises).")
+    prompts: list[str] = Field(
+        min_length=1, description="Prompts to check (NLI premises)."
+    )
     policy: str | None = Field(
-        default=None, description="A loaded policy or pack name (default: the server's first)."
+        default=None,
+        description="A loaded policy or pack name (default: the server's first).",
     )
     conditions: list[str | ConditionIn] | None = Field(
         default=None,
         description="Ad-hoc conditions instead of a policy; scored with the default policy's model.",
     )
     threshold: float | None = Field(
-        default=None, ge=0, le=1,
+        default=None,
+        ge=0,
+        le=1,
         description="Default threshold for conditions without their own (0.5 if omitted).",
     )
 
@@ -114,7 +120,9 @@ class ClassifyResponse(BaseModel):
 # ---------------------------------------------------------------------- route
 class RouteRequest(_Request):
     prompts: list[str] = Field(min_length=1)
-    policy: str | None = Field(default=None, description="A loaded policy with `routes:`.")
+    policy: str | None = Field(
+        default=None, description="A loaded policy with `routes:`."
+    )
 
 
 class RouteResponse(BaseModel):

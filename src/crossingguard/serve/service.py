@@ -41,7 +41,9 @@ def default_scorer_factory(settings: ServeSettings) -> ScorerFactory:
 
 
 class Service:
-    def __init__(self, settings: ServeSettings, scorer_factory: ScorerFactory | None = None) -> None:
+    def __init__(
+        self, settings: ServeSettings, scorer_factory: ScorerFactory | None = None
+    ) -> None:
         self.settings = settings
         self.scorer_factory = scorer_factory or default_scorer_factory(settings)
         self.metrics = ServeMetrics()
@@ -76,7 +78,9 @@ class Service:
         self.metrics.ready.set(1)
         log.info(
             "ready in %.1f s: policies %s (default %s)",
-            time.perf_counter() - start, ", ".join(registry.guards), registry.default,
+            time.perf_counter() - start,
+            ", ".join(registry.guards),
+            registry.default,
         )
 
     async def load_in_background(self) -> None:
@@ -93,7 +97,9 @@ class Service:
         if self.registry is not None:
             return self.registry
         if self.load_error is not None:
-            raise ApiError(503, f"the guards failed to load: {self.load_error}", code="load_failed")
+            raise ApiError(
+                503, f"the guards failed to load: {self.load_error}", code="load_failed"
+            )
         raise ApiError(
             503,
             "the model is still loading; retry shortly (GET /readyz turns 200 when ready)",
@@ -105,7 +111,9 @@ class Service:
         try:
             return self.ready_registry().get(name)
         except UnknownPolicy as exc:
-            raise ApiError(400, str(exc), param="policy", code="unknown_policy") from None
+            raise ApiError(
+                400, str(exc), param="policy", code="unknown_policy"
+            ) from None
 
     # ------------------------------------------------------------------ work
     async def submit(self, key: Hashable, items: list[Any], run: BatchFn) -> list[Any]:
@@ -131,6 +139,8 @@ class Service:
             ) from None
         except BatcherClosed:
             raise ApiError(
-                503, "the server is shutting down; retry on another replica",
-                code="shutting_down", headers={"Retry-After": "1"},
+                503,
+                "the server is shutting down; retry on another replica",
+                code="shutting_down",
+                headers={"Retry-After": "1"},
             ) from None

@@ -72,7 +72,9 @@ class ServeSettings(BaseModel):
         return self.policies[0]
 
 
-def read_api_keys(path: str | Path | None, environ: dict[str, str] | None = None) -> tuple[str, ...]:
+def read_api_keys(
+    path: str | Path | None, environ: dict[str, str] | None = None
+) -> tuple[str, ...]:
     """Keys from ``path`` (one per line, ``#`` comments) plus ``CROSSINGGUARD_API_KEYS`` (commas).
 
     No keys at all means the service is open; that is the default for a loopback-only service.
@@ -88,7 +90,11 @@ def read_api_keys(path: str | Path | None, environ: dict[str, str] | None = None
                 f"--api-keys-file {file}: cannot read it ({exc.strerror}); give a readable file "
                 "with one key per line"
             ) from None
-        keys += [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+        keys += [
+            line.strip()
+            for line in text.splitlines()
+            if line.strip() and not line.lstrip().startswith("#")
+        ]
         if not keys:
             raise ConfigError(
                 f"--api-keys-file {file}: no keys in it; put one key per line or drop the option"
