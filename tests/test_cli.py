@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -202,3 +204,101 @@ def test_help_documents_every_option() -> None:
         "--threads",
     ):
         assert opt in text
+
+
+def write_pairs(path: Path, rows: list[dict]) -> Path:
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    return path
+
+
+PAIR_ROWS = [{"premise": "the cat sat", "hypothesis": "a dog", "id": 1}]
+
+
+def _writable(folder: Path) -> bool:
+    try:
+        fd, name = tempfile.mkstemp(dir=folder)
+    except OSError:
+        return False
+    os.close(fd)
+    Path(name).unlink()
+    return True
+
+
+@pytest.mark.parametrize(
+    ("make_output", "message"),
+    [
+        (
+            lambda d: d,
+            r"--output .* is a directory; pass a file path such as .*out\.jsonl",
+        ),
+        (
+            lambda d: d / "missing" / "out.jsonl",
+            r"--output folder .*missing does not exist; create it \(mkdir -p",
+        ),
+        (
+            lambda d: (d / "file.txt").write_text("x") and d / "file.txt" / "out.jsonl",
+            r"--output folder .*file\.txt is not a folder",
+        ),
+        (
+            lambda d: Path("/sys/out.jsonl"),
+            r"--output /sys/out\.jsonl: cannot write in /sys \(.+\); pick a writable folder",
+        ),
+    ],
+)
+def test_classify_bad_output_fails_before_scoring(
+    tiny_model_dir: Path, tmp_path: Path, monkeypatch, make_output, message: str
+) -> None:
+    src = write_pairs(tmp_path / "in.jsonl", PAIR_ROWS)
+    out_dir = tmp_path / "o"
+    out_dir.mkdir()
+    dst = make_output(out_dir)
+    if dst.parent == Path("/sys") and _writable(Path("/sys")):
+        pytest.skip("/sys is writable here: no unwritable folder to test with")
+    import crossingguard.inference.scorer as scorer_module
+
+    def no_scoring(*args, **kwargs):
+        raise AssertionError("the model was loaded before the output path was checked")
+
+    monkeypatch.setattr(scorer_module, "load_scorer", no_scoring)
+    r = run("classify", "-i", str(src), "-o", str(dst), "-m", str(tiny_model_dir))
+    assert r.exit_code == 2, r.output
+    assert re.search(f"^Error: {message}", r.stderr), r.stderr
+    assert sorted(p.name for p in out_dir.iterdir()) in ([], ["file.txt"])
+
+
+@pytest.mark.parametrize("field", ["label", "entailment", "neutral", "contradiction"])
+def test_classify_never_overwrites_input_fields(
+    tiny_model_dir: Path, tmp_path: Path, field: str
+) -> None:
+    rows = [*PAIR_ROWS, {"premise": "a b", "hypothesis": "c d", field: "gold"}]
+    src, dst = write_pairs(tmp_path / "in.jsonl", rows), tmp_path / "out.jsonl"
+    r = run("classify", "-i", str(src), "-o", str(dst), "-m", str(tiny_model_dir))
+    assert r.exit_code == 2 and not dst.exists()
+    assert f"row 2 already has the field(s) {field}, which classify writes" in r.stderr
+    assert "--prefix nli_ to write nli_label, nli_entailment" in r.stderr
+    r = run("classify", "-i", str(src), "-o", str(dst), "-m", str(tiny_model_dir),
+            "--prefix", "nli_")  # fmt: skip
+    assert r.exit_code == 0, r.output
+    out = [json.loads(x) for x in dst.read_text().splitlines()]
+    assert out[1][field] == "gold"
+    assert out[1]["nli_label"] in {"entailment", "neutral", "contradiction"}
+    assert set(out[0]) == {"premise", "hypothesis", "id", "nli_label",
+                           "nli_entailment", "nli_neutral", "nli_contradiction"}  # fmt: skip
+
+
+def test_classify_prompt_cap_and_windows(tiny_model_dir: Path, tmp_path: Path) -> None:
+    long = "the cat sat on the mat. " * 40
+    src = write_pairs(tmp_path / "in.jsonl", [{"premise": long, "hypothesis": "a dog"}])
+    dst = tmp_path / "out.jsonl"
+    args = ("classify", "-i", str(src), "-o", str(dst), "-m", str(tiny_model_dir))
+    r = run(*args, "--max-prompt-chars", "100")
+    assert r.exit_code == 2 and not dst.exists()
+    assert (
+        f"row 1 -> premise: {len(long):,} characters, more than --max-prompt-chars 100"
+        in (r.stderr)
+    )
+    r = run(*args, "--window-tokens", "16", "--progress")
+    assert r.exit_code == 0, r.output
+    assert "scoring" in r.stderr  # the forced progress bar
+    r = run(*args, "--window-tokens", "4")
+    assert r.exit_code == 2 and "--window-tokens" in r.stderr
