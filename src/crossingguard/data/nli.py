@@ -1,7 +1,9 @@
 """Readers for the NLI sets in the shared data folder, one small reader per file format.
 
 Every reader yields raw rows; `load_nli` normalises labels to the project order
-(0 entailment, 1 neutral, 2 contradiction), drops and counts unlabelled rows, reports malformed
+(0 entailment, 1 neutral, 2 contradiction), or, with ``partial_labels=True``, to label codes that
+also allow the two-way set {neutral, contradiction} (code 3, ``not-entailed``; see
+:mod:`crossingguard.data.label_sets`), drops and counts unlabelled rows, reports malformed
 rows with their file and line (skipped, or fatal with ``on_error="raise"``), and removes
 duplicate pairs (pairs that occur with conflicting labels are dropped whole).
 Named sources (``mnli-dev-matched``, ``lingnli-train``, ...) follow the data README's
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import io
 import json
 import re
@@ -26,6 +29,12 @@ from typing import Literal
 
 import numpy as np
 
+from crossingguard.data.label_sets import (
+    LABEL_SET_NAMES,
+    N_CODES,
+    NOT_ENTAILED,
+    two_way_code,
+)
 from crossingguard.data.paths import data_root
 from crossingguard.errors import DataError, InputError
 from crossingguard.labels import label_to_id
@@ -92,8 +101,16 @@ class NLIData:
         return list(zip(self.premises, self.hypotheses))
 
     def label_counts(self) -> dict[str, int]:
-        counts = np.bincount(self.labels, minlength=3) if len(self.labels) else np.zeros(3, int)
-        return {"entailment": int(counts[0]), "neutral": int(counts[1]), "contradiction": int(counts[2])}
+        """Rows per label; ``not-entailed`` appears only when the data holds two-way rows."""
+        counts = np.bincount(self.labels, minlength=N_CODES) if len(self.labels) else np.zeros(N_CODES, int)
+        out = {name: int(counts[i]) for i, name in enumerate(LABEL_SET_NAMES[:3])}
+        if counts[NOT_ENTAILED]:
+            out[LABEL_SET_NAMES[NOT_ENTAILED]] = int(counts[NOT_ENTAILED])
+        return out
+
+    @property
+    def has_partial_labels(self) -> bool:
+        return bool(len(self.labels)) and bool((self.labels >= NOT_ENTAILED).any())
 
     def head(self, n: int) -> NLIData:
         return NLIData(self.name, self.premises[:n], self.hypotheses[:n], self.labels[:n], self.report)
@@ -300,6 +317,60 @@ def read_climate_fever(path: Path) -> Iterator[RawRow | MalformedRow]:
                     yield RawRow(evidence["evidence"], claim["claim"], evidence["evidence_label"], f"{path}:{line_no}")
 
 
+# Curriculum (nli/curriculum): 7 tasks with project 3-way labels, one (monotonicity_infer train) with
+# entailment / neutral only where neutral means "not entailed", 28 two-way tasks.
+CURRICULUM_3WAY_TASKS = frozenset(
+    {"boolean", "comparative", "conditional", "control", "counting", "negation", "quantifier"}
+)
+CURRICULUM_EN_ONLY_TASKS = frozenset({"monotonicity_infer"})
+# `transitive` hypotheses are SICK TEST sentences (data README): never train on it, SICK TEST is
+# reserved for final evaluation.
+CURRICULUM_EXCLUDED_TASKS = frozenset({"transitive"})
+CURRICULUM_TASK_CAP = 3000  # two-way rows per task: task sizes span 1.4k to 111k
+
+
+def _hash_rank(*parts: str) -> str:
+    return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def read_curriculum(path: Path, *, kind: Literal["3way", "2way"], task_cap: int | None = None) -> Iterator[RawRow | MalformedRow]:
+    """Curriculum rows of one kind. ``3way``: the 7 tasks with project labels. ``2way``: the other
+    tasks except ``transitive``, two-way labels as they are (``not-entailed`` is a label set, never
+    contradiction) and ``monotonicity_infer``'s neutral as ``not-entailed``; at most ``task_cap``
+    rows per task, chosen by a hash of the pair so the sample is the same on every machine."""
+    by_task: dict[str, list[RawRow]] = {}
+    with _open_text(path) as handle:
+        for line_no, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            where = f"{path}:{line_no}"
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield MalformedRow(f"{where}: not valid JSON ({exc.msg})")
+                continue
+            task = record.get("task")
+            if not isinstance(task, str):
+                yield MalformedRow(f"{where}: no task field")
+                continue
+            if task in CURRICULUM_EXCLUDED_TASKS or (kind == "3way") != (task in CURRICULUM_3WAY_TASKS):
+                continue
+            label = record.get("label")
+            if task in CURRICULUM_EN_ONLY_TASKS and isinstance(label, str) and label.strip().lower() == "neutral":
+                label = LABEL_SET_NAMES[NOT_ENTAILED]
+            try:
+                row = _record_row({**record, "label": label}, where)
+            except MalformedRow as exc:
+                yield exc
+                continue
+            by_task.setdefault(task, []).append(row)
+    for task in sorted(by_task):
+        rows = by_task[task]
+        if task_cap is not None and len(rows) > task_cap:
+            rows = sorted(rows, key=lambda r: _hash_rank(task, r.premise, r.hypothesis))[:task_cap]
+        yield from rows
+
+
 def read_by_extension(path: Path) -> Iterator[RawRow | MalformedRow]:
     name = _inner_name(path)
     if name.endswith((".jsonl", ".json")):
@@ -322,6 +393,7 @@ class Source:
     split: Literal["train", "dev", "test"] = "train"
     licence: str = "unstated"
     integer_labels: bool = False  # string digits 0/1/2 in the project order (XNLI)
+    two_way: bool = False  # holds not-entailed rows: readable only with partial_labels=True
 
 
 def _tsv(path: Path) -> Iterator[RawRow | MalformedRow]:
@@ -349,6 +421,18 @@ SOURCES: dict[str, Source] = {
     "cb-train": Source(("nli/commitment_bank/train.csv",), licence="SuperGLUE terms"),
     "fracas-train": Source(("nli/fracas/train.csv",), licence="research resource"),
     "conjnli-train": Source(("nli/conjnli/adversarial_train_15k.tsv",), _tsv, licence="MIT"),
+    # Partial-label training sets (two-way or entailment/neutral-only rows): a training mix reads
+    # them with partial_labels=True and trains them with the marginal-likelihood loss.
+    "curriculum-3way-train": Source(
+        ("nli/curriculum/curriculum_train.jsonl.gz",), lambda p: read_curriculum(p, kind="3way"),
+        licence="MIT repo; each task keeps its source's licence",
+    ),
+    "curriculum-2way-train": Source(
+        ("nli/curriculum/curriculum_train.jsonl.gz",),
+        lambda p: read_curriculum(p, kind="2way", task_cap=CURRICULUM_TASK_CAP),
+        licence="MIT repo; each task keeps its source's licence (drop: CC BY-SA 4.0)", two_way=True,
+    ),
+    "rte-train": Source(("nli/rte_2way/train.csv",), licence="research use (PASCAL RTE)", two_way=True),
     # Dev sets: never train on these.
     "mnli-dev-matched": Source(
         ("nli/mnli/mnli_development_set_number_of_correct_responses.txt",), _tsv, "dev", "MultiNLI terms"
@@ -369,6 +453,12 @@ SOURCES: dict[str, Source] = {
     ),
     "climate-fever": Source(("nli/climate_fever/climate-fever.jsonl",), read_climate_fever, "test"),
     "healthver-dev": Source(("nli/healthver/healthver_dev.csv",), split="dev"),
+    "curriculum-3way-val": Source(
+        ("nli/curriculum/curriculum_val.jsonl.gz",), lambda p: read_curriculum(p, kind="3way"), "dev"
+    ),
+    # Two-way dev/test sets: contamination checks and two-way evaluation only.
+    "rte-dev": Source(("nli/rte_2way/dev.csv",), split="dev", two_way=True),
+    "scitail-2way": Source(("nli/scitail_2way/dev.csv",), split="test", two_way=True),
 }
 
 # Generated sets: name -> (file under runs/data by default, the command that builds it).
@@ -390,7 +480,7 @@ def generated_dir() -> Path:
 
 
 def resolve_files(source: str | Path) -> tuple[list[Path], Callable[[Path], Iterable[RawRow | MalformedRow]], str, bool]:
-    """Map a source name or path to (files, reader, display name)."""
+    """Map a source name or path to (files, reader, display name, integer_labels)."""
     text = str(source)
     if text in SOURCES:
         spec = SOURCES[text]
@@ -415,10 +505,22 @@ def resolve_files(source: str | Path) -> tuple[list[Path], Callable[[Path], Iter
     return [path], read_by_extension, path.name, False
 
 
-def _parse_label(label: str | int | None, where: str, *, integer_labels: bool) -> int | None:
-    """Label names map by `label_to_id`; integers only where the format fixes the project order."""
+def _parse_label(label: str | int | None, where: str, *, integer_labels: bool, partial_labels: bool = False) -> int | None:
+    """Label names map by `label_to_id`; integers only where the format fixes the project order.
+
+    Two-way names: ``entailed`` is entailment; ``not-entailed`` / ``not_entailment`` is code 3
+    (neutral or contradiction) with ``partial_labels``, and a malformed row without it.
+    """
     if label is None or (isinstance(label, str) and label.strip() in ("", "-")):
         return None
+    code = two_way_code(label)
+    if code is not None:
+        if code == NOT_ENTAILED and not partial_labels:
+            raise MalformedRow(
+                f"{where}: two-way label {label!r} (neutral or contradiction) has no 3-way label; "
+                "read it with partial_labels=True (training mixes do)"
+            )
+        return code
     if isinstance(label, str) and integer_labels and label.strip() in ("0", "1", "2"):
         return int(label)
     if isinstance(label, int) and not isinstance(label, bool):
@@ -437,12 +539,22 @@ def load_nli(
     on_error: OnError = "skip",
     exclude: set[tuple[str, str]] | None = None,
     limit: int | None = None,
+    partial_labels: bool = False,
 ) -> NLIData:
     """Read one named source or file into project-ordered labels.
 
     ``exclude`` holds normalised (premise, hypothesis) keys to drop (the contamination filter).
     Malformed rows are listed in the report with file and line; ``on_error="raise"`` stops at the first.
+    ``partial_labels``: also keep two-way ``not-entailed`` rows, as label code 3
+    (:mod:`crossingguard.data.label_sets`); without it a named two-way source is an error.
     """
+    spec = SOURCES.get(str(source))
+    if spec is not None and spec.two_way and not partial_labels:
+        raise DataError(
+            f"{source}: a two-way source (entailed / not-entailed), with no 3-way label for its "
+            "not-entailed rows; read it with partial_labels=True (training mixes do) or evaluate "
+            "it as entailment vs not-entailment"
+        )
     files, reader, name, integer_labels = resolve_files(source)
     report = ReadReport()
     kept: dict[tuple[str, str], tuple[str, str, int]] = {}
@@ -458,7 +570,7 @@ def load_nli(
                 _malformed(report, str(row), on_error)
                 continue
             try:
-                label = _parse_label(row.label, row.where, integer_labels=integer_labels)
+                label = _parse_label(row.label, row.where, integer_labels=integer_labels, partial_labels=partial_labels)
             except MalformedRow as exc:
                 _malformed(report, str(exc), on_error)
                 continue
@@ -508,7 +620,7 @@ def contamination_keys(sources: Iterable[str | Path]) -> set[tuple[str, str]]:
     """Normalised pairs of every evaluation set named, for filtering training data."""
     keys: set[tuple[str, str]] = set()
     for source in sources:
-        data = load_nli(source)
+        data = load_nli(source, partial_labels=True)
         keys.update(pair_key(p, h) for p, h in data.pairs)
     return keys
 

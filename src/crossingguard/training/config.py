@@ -33,6 +33,11 @@ class DataConfig(_Strict):
     dev: list[str] = Field(default_factory=lambda: ["mnli-dev-matched", "snli-dev"])
     dev_limit: int = Field(default=1000, ge=10, description="pairs per dev set evaluated during training")
     total_cap: int | None = Field(default=None, ge=1, description="at most this many pairs in all")
+    partial_labels: bool = Field(
+        default=True,
+        description="keep two-way not-entailed rows (Curriculum, RTE) as the label set {neutral, "
+        "contradiction}, trained by marginal likelihood; false drops them (the 3-way-only ablation)",
+    )
 
 
 class TrainingConfig(_Strict):

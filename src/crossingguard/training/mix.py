@@ -1,4 +1,9 @@
-"""The training mix: named sources with caps, the contamination filter, a seeded shuffle."""
+"""The training mix: named sources with caps, the contamination filter, a seeded shuffle.
+
+Labels are label codes (:mod:`crossingguard.data.label_sets`): 0/1/2 full labels and 3 for
+two-way ``not-entailed`` rows (Curriculum, RTE), which the trainer's partial-label loss trains as
+"neutral or contradiction". ``data.partial_labels: false`` drops those rows instead.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,12 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from crossingguard.data.label_sets import (
+    LABEL_SET_NAMES,
+    N_CODES,
+    NOT_ENTAILED,
+    label_set_name,
+)
 from crossingguard.data.nli import contamination_keys, load_nli
 from crossingguard.errors import DataError
 from crossingguard.training.config import DataConfig, TrainConfig
@@ -51,23 +62,36 @@ def build_mix(config: DataConfig, *, seed: int, console: Console | None = None) 
     report: dict[str, dict] = {}
     seen: set[tuple[str, str]] = set()
     for entry in config.train:
-        data = load_nli(entry.source, exclude=excluded)
+        data = load_nli(entry.source, exclude=excluded, partial_labels=True)
         order = list(range(len(data)))
         rng.shuffle(order)
         cap = entry.cap or config.cap
         taken = 0
         cross_duplicates = 0
+        two_way_dropped = 0
+        used_labels = np.zeros(N_CODES, dtype=np.int64)
         for index in order:
             if cap is not None and taken >= cap:
                 break
+            label = int(data.labels[index])
+            if label == NOT_ENTAILED and not config.partial_labels:
+                two_way_dropped += 1
+                continue
             key = (data.premises[index].lower(), data.hypotheses[index].lower())
             if key in seen:  # the same pair from two sources (e.g. MNLI samples and TaxiNLI)
                 cross_duplicates += 1
                 continue
             seen.add(key)
-            rows.append((data.premises[index], data.hypotheses[index], int(data.labels[index]), entry.source))
+            rows.append((data.premises[index], data.hypotheses[index], label, entry.source))
+            used_labels[label] += 1
             taken += 1
-        report[entry.source] = {**data.report.as_dict(), "cross_source_duplicates": cross_duplicates, "used": taken}
+        report[entry.source] = {
+            **data.report.as_dict(),
+            "cross_source_duplicates": cross_duplicates,
+            "two_way_dropped": two_way_dropped,
+            "used": taken,
+            "used_labels": {name: int(n) for name, n in zip(LABEL_SET_NAMES, used_labels)},
+        }
     rng.shuffle(rows)
     if config.total_cap is not None:
         rows = rows[: config.total_cap]
@@ -81,18 +105,30 @@ def build_mix(config: DataConfig, *, seed: int, console: Console | None = None) 
     return mix
 
 
+def mix_label_counts(labels: np.ndarray) -> dict[str, int]:
+    counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=N_CODES)
+    return {name: int(n) for name, n in zip(LABEL_SET_NAMES, counts)}
+
+
 def print_mix_report(mix: TrainingMix, console: Console) -> None:
+    """Per source: rows read, what each filter dropped, pairs used and their labels (E/N/C/NE,
+    NE = two-way not-entailed); then the totals."""
     table = Table(title=f"training mix: {len(mix)} pairs")
-    for column in ("source", "read", "unlabeled", "dup", "conflicting", "contaminated", "malformed", "used"):
+    columns = ("source", "read", "unlabeled", "dup", "conflicting", "contaminated", "malformed", "used", "E / N / C / NE")
+    for column in columns:
         table.add_column(column, justify="right" if column != "source" else "left")
     for name, r in mix.report.items():
+        used = r.get("used_labels", {})
         table.add_row(
             name, str(r["rows"]), str(r["unlabeled"]), str(r["duplicates"] + r["cross_source_duplicates"]),
             str(r["conflicting"]), str(r["contaminated"]), str(r["malformed"]), str(r["used"]),
-        )
+            " / ".join(str(used.get(n, 0)) for n in LABEL_SET_NAMES),
+        )  # fmt: skip
     console.print(table)
-    counts = np.bincount(mix.labels, minlength=3)
-    console.print(f"labels E/N/C: {counts[0]} / {counts[1]} / {counts[2]}")
+    counts = mix_label_counts(mix.labels)
+    console.print(
+        "labels E/N/C: {} / {} / {}; two-way not-entailed (N or C): {}".format(*counts.values())
+    )
 
 
 def export_mix(config: TrainConfig, out: Path, *, console: Console | None = None) -> list[str]:
@@ -103,14 +139,12 @@ def export_mix(config: TrainConfig, out: Path, *, console: Console | None = None
     ``data_report.json`` (the per-source report of the real mix) and ``overrides.txt``. Returns the
     overrides that make ``crossingguard train`` read these files instead of the named sources.
     """
-    from crossingguard.labels import LABELS
-
     mix = build_mix(config.data, seed=config.training.seed, console=console)
     out.mkdir(parents=True, exist_ok=True)
     _write_atomic(
         out / "train.jsonl.gz",
         (
-            {"premise": p, "hypothesis": h, "label": LABELS[int(y)], "source": s}
+            {"premise": p, "hypothesis": h, "label": label_set_name(int(y)), "source": s}
             for p, h, y, s in zip(mix.premises, mix.hypotheses, mix.labels, mix.sources)
         ),
     )
@@ -120,10 +154,12 @@ def export_mix(config: TrainConfig, out: Path, *, console: Console | None = None
         path = out / "dev" / f"{name.replace('/', '_')}.jsonl"
         _write_atomic(
             path,
-            ({"premise": p, "hypothesis": h, "label": LABELS[int(y)]} for (p, h), y in zip(dev.pairs, dev.labels)),
+            ({"premise": p, "hypothesis": h, "label": label_set_name(int(y))} for (p, h), y in zip(dev.pairs, dev.labels)),
         )
         dev_files.append(str(path))
-    (out / "data_report.json").write_text(json.dumps({"pairs": len(mix), "sources": mix.report}, indent=2))
+    (out / "data_report.json").write_text(
+        json.dumps({"pairs": len(mix), "labels": mix_label_counts(mix.labels), "sources": mix.report}, indent=2)
+    )
     overrides = [
         f"data.train=[{{source: {out / 'train.jsonl.gz'}}}]",
         "data.eval_sets=[]",

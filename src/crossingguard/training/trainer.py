@@ -2,6 +2,9 @@
 
 One epoch by default, cross-entropy (or the card's distillation loss when the config names teacher
 logits), evaluation on dev subsets during training, checkpoints every N steps and `--resume`.
+Cross-entropy is :class:`~crossingguard.training.losses.PartialLabelLoss`: plain cross-entropy on
+3-way rows, the marginal likelihood of {neutral, contradiction} on two-way ``not-entailed`` rows,
+so Curriculum and RTE can join a mix; the distillation loss treats the gold term the same way.
 The final model is a standard CrossEncoder directory in OUTPUT_DIR/final, with the learning curve
 (dev accuracy against training pairs seen) beside it.
 """
@@ -18,7 +21,7 @@ from rich.console import Console
 
 from crossingguard.errors import ConfigError
 from crossingguard.training.config import TrainConfig, dump_config
-from crossingguard.training.mix import build_mix
+from crossingguard.training.mix import build_mix, mix_label_counts
 
 
 def _last_checkpoint(checkpoint_dir: Path) -> str | None:
@@ -55,11 +58,15 @@ def train(config: TrainConfig, *, resume: bool = False, console: Console | None 
     """Run one training job; returns the final model directory."""
     import torch
     from datasets import Dataset
-    from sentence_transformers.cross_encoder import CrossEncoder
-    from sentence_transformers.cross_encoder.evaluation import CrossEncoderClassificationEvaluator
     from sentence_transformers.base.evaluation import SequentialEvaluator
+    from sentence_transformers.cross_encoder import CrossEncoder
+    from sentence_transformers.cross_encoder.evaluation import (
+        CrossEncoderClassificationEvaluator,
+    )
     from sentence_transformers.cross_encoder.trainer import CrossEncoderTrainer
-    from sentence_transformers.cross_encoder.training_args import CrossEncoderTrainingArguments
+    from sentence_transformers.cross_encoder.training_args import (
+        CrossEncoderTrainingArguments,
+    )
 
     from crossingguard.data.nli import load_nli
     from crossingguard.training.student import build_student
@@ -74,7 +81,9 @@ def train(config: TrainConfig, *, resume: bool = False, console: Console | None 
     (out / "config.json").write_text(json.dumps(dump_config(config), indent=2))
 
     mix = build_mix(config.data, seed=t.seed, console=console)
-    (out / "data_report.json").write_text(json.dumps({"pairs": len(mix), "sources": mix.report}, indent=2))
+    (out / "data_report.json").write_text(
+        json.dumps({"pairs": len(mix), "labels": mix_label_counts(mix.labels), "sources": mix.report}, indent=2)
+    )
 
     init_dir = out / "init"
     if not (init_dir / "config.json").exists():
@@ -84,7 +93,10 @@ def train(config: TrainConfig, *, resume: bool = False, console: Console | None 
 
     columns = {"premise": mix.premises, "hypothesis": mix.hypotheses, "label": mix.labels.tolist()}
     if config.loss == "distillation":
-        from crossingguard.training.losses import PrecomputedDistillationLoss, build_distillation_dataset
+        from crossingguard.training.losses import (
+            PrecomputedDistillationLoss,
+            build_distillation_dataset,
+        )
         from crossingguard.training.teacher_logits import load_teacher_logits
 
         if not config.distillation.teacher_logits:
@@ -93,14 +105,14 @@ def train(config: TrainConfig, *, resume: bool = False, console: Console | None 
         train_dataset = build_distillation_dataset(mix.premises, mix.hypotheses, mix.labels, logits)
         loss = PrecomputedDistillationLoss(model, alpha=config.distillation.alpha, beta=config.distillation.beta)
     else:
-        from sentence_transformers.cross_encoder.losses import CrossEntropyLoss
+        from crossingguard.training.losses import PartialLabelLoss
 
         train_dataset = Dataset.from_dict(columns)
-        loss = CrossEntropyLoss(model)
+        loss = PartialLabelLoss(model)
 
     evaluators = []
     for name in config.data.dev:
-        dev = load_nli(name, limit=config.data.dev_limit)
+        dev = load_nli(name, limit=config.data.dev_limit)  # a two-way dev set is refused here
         evaluators.append(
             CrossEncoderClassificationEvaluator(
                 sentence_pairs=[list(p) for p in dev.pairs],
