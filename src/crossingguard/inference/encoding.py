@@ -104,6 +104,10 @@ def load_tokenizer(model_dir: Path) -> Any:
             ) from exc
     tokenizer.no_truncation()
     tokenizer.no_padding()
+    # Prompts are untrusted text: "</s>" or "[SEP]" typed in one must not become the model's
+    # separator. It would let a prompt restructure the pair, and BART-MNLI, which pools the last
+    # </s>, fails outright when rows of a batch hold different numbers of them.
+    tokenizer.encode_special_tokens = True
     return tokenizer
 
 
@@ -143,6 +147,7 @@ class PairEncoder:
         # Windows are re-tokenized from premise substrings; boundary tokens can shift by one, so
         # a truncating copy (premise side only) guarantees the window still fits.
         self._tok_trunc = Tokenizer.from_str(tokenizer.to_str())
+        self._tok_trunc.encode_special_tokens = tokenizer.encode_special_tokens  # not serialized
         self._tok_trunc.enable_truncation(max_length, strategy="only_first")
 
     def rows(self, pairs: Sequence[tuple[str, str]]) -> list[Row]:

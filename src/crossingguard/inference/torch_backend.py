@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -33,17 +35,22 @@ class TorchBackend:
         try:
             # Shipped weights are fp16 to keep the package small; on a CPU, fp16 matmuls are slow
             # and lose accuracy, so load them as float32 there.
-            on_cpu = device is None and not torch.cuda.is_available() or str(device).startswith("cpu")
+            on_cpu = (
+                device is None
+                and not torch.cuda.is_available()
+                or str(device).startswith("cpu")
+            )
             model_kwargs = {"dtype": torch.float32} if on_cpu else None
-            encoder = CrossEncoder(str(model_dir), device=device, model_kwargs=model_kwargs)
+            encoder = CrossEncoder(
+                str(model_dir), device=device, model_kwargs=model_kwargs
+            )
         except Exception as exc:
             raise ModelError(
                 f"sentence-transformers cannot load {model_dir}: {exc}"
             ) from exc
         self._model = encoder.model.eval()
         self.device = self._model.device
-        names = getattr(encoder.tokenizer, "model_input_names", ["token_type_ids"])
-        self.uses_token_type_ids = "token_type_ids" in names
+        self.uses_token_type_ids = takes_token_type_ids(self._model, encoder.tokenizer)
 
     def forward(
         self,
@@ -61,3 +68,21 @@ class TorchBackend:
         with torch.inference_mode():
             logits = self._model(**feed).logits
         return logits.float().cpu().numpy()
+
+
+def takes_token_type_ids(model: Any, tokenizer: Any) -> bool:
+    """Whether to feed ``token_type_ids``: the tokenizer emits them and ``forward`` names them.
+
+    BERT, ELECTRA and DeBERTa tokenizers emit them; RoBERTa, XLM-R, BART and ModernBERT ones do
+    not. A tokenizer config can still list them for a model without the input (a ModernBERT saved
+    with a generic tokenizer): ``forward(**kwargs)`` would swallow or reject them, so the model's
+    declared parameters decide as well, the same rule the ONNX export uses for its inputs.
+    """
+    names = getattr(tokenizer, "model_input_names", None) or ["token_type_ids"]
+    if "token_type_ids" not in names:
+        return False
+    param = inspect.signature(model.forward).parameters.get("token_type_ids")
+    return param is not None and param.kind not in (
+        param.VAR_KEYWORD,
+        param.VAR_POSITIONAL,
+    )

@@ -9,10 +9,16 @@ Files land where sentence-transformers' ONNX backend looks for them:
 
 The int8 file is written to a temporary name and only moved into place when its macro-F1 on a dev
 set is within ``max_f1_drop`` of fp32; otherwise it is deleted and the report says why.
+
+Any Hugging Face sequence classifier with an NLI head exports: BERT, ModernBERT, DeBERTa-v2/v3,
+RoBERTa, XLM-R, ELECTRA and BART (tests/test_architectures.py builds each), with 3-label heads in
+any ``id2label`` order or entailment/not_entailment heads. The graph's inputs are the tokenizer's
+outputs that the model's ``forward`` names, so RoBERTa-style models get no ``token_type_ids``.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import shutil
@@ -26,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from crossingguard.errors import ModelError
-from crossingguard.training.label_order import model_to_project_index
+from crossingguard.labels import projection_from_id2label
 from crossingguard.training.raw_logits import (
     LogitRunner,
     load_tokenizer,
@@ -39,6 +45,7 @@ INT8_NAME = "model_qint8_avx512_vnni.onnx"
 REPORT_NAME = "export_report.json"
 OPSET = 17
 PARITY_ATOL = 1e-3
+UNPADDED_PARITY_PAIRS = 16  # parity pairs also run one at a time, without padding
 MAX_F1_DROP = 0.01  # one macro-F1 point
 
 # Used for the parity check when no dev set is given: varied lengths, including one truncated.
@@ -87,7 +94,9 @@ def export_fp32(model_dir: str | Path, out_path: str | Path | None = None) -> Pa
     """Export ``model_dir`` to ONNX fp32 with dynamic batch/sequence axes; return the path.
 
     Uses the TorchScript exporter (``dynamo=False``): it traces BERT-family encoders reliably with
-    named dynamic axes, and sentence-transformers/Optimum expect exactly these input names.
+    named dynamic axes, and sentence-transformers/Optimum expect exactly these input names. The
+    trace runs on a padded batch of two pairs of different lengths, so the graph keeps the
+    attention-mask path (a trace of one unpadded pair may let a model skip its mask).
     """
     import torch
     from transformers import AutoModelForSequenceClassification
@@ -103,8 +112,8 @@ def export_fp32(model_dir: str | Path, out_path: str | Path | None = None) -> Pa
             f"{model_dir}: could not load the model for export ({exc})"
         ) from exc
     tokenizer = load_tokenizer(model_dir)
-    enc = tokenize(tokenizer, [SAMPLE_PAIRS[0]], return_tensors="pt")
-    names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in enc]
+    enc = tokenize(tokenizer, list(SAMPLE_PAIRS[:2]), return_tensors="pt")
+    names = model_input_names(model, enc)
     axes: dict[str, dict[int, str]] = {n: {0: "batch", 1: "sequence"} for n in names}
     axes["logits"] = {0: "batch"}
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -139,6 +148,30 @@ def export_fp32(model_dir: str | Path, out_path: str | Path | None = None) -> Pa
     return out
 
 
+def model_input_names(model: Any, encoded: Any) -> list[str]:
+    """The tokenizer outputs the model's ``forward`` takes by name, in a fixed order.
+
+    ``token_type_ids`` is kept only where ``forward`` declares it: some tokenizers emit it for
+    models that have no such input (a ModernBERT saved with a generic tokenizer config), and
+    passing it through ``**kwargs`` would be ignored at best.
+    """
+    params = inspect.signature(model.forward).parameters
+    declared = {
+        n for n, p in params.items() if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+    }
+    names = [
+        n
+        for n in ("input_ids", "attention_mask", "token_type_ids")
+        if n in encoded and n in declared
+    ]
+    if names[:2] != ["input_ids", "attention_mask"]:
+        raise ModelError(
+            f"{type(model).__name__} does not take input_ids and attention_mask from its "
+            "tokenizer; export needs a Hugging Face sequence classifier"
+        )
+    return names
+
+
 def quantize_int8(
     fp32_path: str | Path, out_path: str | Path, *, per_channel: bool = False
 ) -> Path:
@@ -164,8 +197,11 @@ def quantize_int8(
     return Path(out_path)
 
 
-def _project_logits(logits: np.ndarray, id2label: dict[int, str]) -> np.ndarray:
-    return logits[:, model_to_project_index(id2label, where="model config.json")]
+def _project_labels(logits: np.ndarray, projection: np.ndarray) -> np.ndarray:
+    """Entailment/neutral/contradiction predictions from logits in the model's head order."""
+    z = logits - logits.max(axis=1, keepdims=True)
+    probs = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    return (probs @ projection).argmax(1)
 
 
 def export_onnx_models(
@@ -194,10 +230,9 @@ def export_onnx_models(
             f"{model_dir}: not a model directory (no config.json); pass the folder the "
             "trainer saved"
         )
-    id2label = read_id2label(model_dir)
-    model_to_project_index(
-        id2label, where=f"{model_dir}/config.json"
-    )  # fail before exporting
+    # fail before exporting when the head's labels cannot be read (3-class in any order, or
+    # entailment/not_entailment, as the scorer accepts)
+    projection = projection_from_id2label(read_id2label(model_dir))
 
     dev_name: str | None = None
     labels: np.ndarray | None = None
@@ -220,16 +255,24 @@ def export_onnx_models(
 
     messages: list[str] = []
     fp32_path = export_fp32(model_dir)
+    parity_pairs = pairs[:256]
     torch_logits = LogitRunner(model_dir, backend="torch")(
-        pairs[:256], batch_size=batch_size
+        parity_pairs, batch_size=batch_size
     )
     fp32_runner = LogitRunner(model_dir, backend="onnx", onnx_file=fp32_path)
-    fp32_parity = fp32_runner(pairs[:256], batch_size=batch_size)
-    diff = float(np.abs(torch_logits - fp32_parity).max())
+    batched_diff = float(
+        np.abs(torch_logits - fp32_runner(parity_pairs, batch_size=batch_size)).max()
+    )
+    # the same pairs one at a time (no padding): a graph that baked in the trace's padding, or
+    # dropped the attention mask, agrees with torch in a batch but not alone
+    alone = fp32_runner(parity_pairs[:UNPADDED_PARITY_PAIRS], batch_size=1)
+    alone_diff = float(np.abs(torch_logits[: len(alone)] - alone).max())
+    diff = max(batched_diff, alone_diff)
     parity_ok = diff <= parity_atol
     if not parity_ok:
         messages.append(
-            f"fp32 ONNX logits differ from torch by {diff:.2e} > {parity_atol:.0e}"
+            f"fp32 ONNX logits differ from torch by {diff:.2e} > {parity_atol:.0e} "
+            f"(padded batches {batched_diff:.2e}, one pair at a time {alone_diff:.2e})"
         )
 
     fp32_scores = int8_scores = None
@@ -240,13 +283,13 @@ def export_onnx_models(
         with tempfile.TemporaryDirectory(dir=fp32_path.parent) as tmpdir:
             tmp_int8 = quantize_int8(fp32_path, Path(tmpdir) / INT8_NAME)
             if labels is not None:
-                y_fp32 = _project_logits(
-                    fp32_runner(pairs, batch_size=batch_size), id2label
-                ).argmax(1)
+                y_fp32 = _project_labels(
+                    fp32_runner(pairs, batch_size=batch_size), projection
+                )
                 int8_runner = LogitRunner(model_dir, backend="onnx", onnx_file=tmp_int8)
-                y_int8 = _project_logits(
-                    int8_runner(pairs, batch_size=batch_size), id2label
-                ).argmax(1)
+                y_int8 = _project_labels(
+                    int8_runner(pairs, batch_size=batch_size), projection
+                )
                 fp32_scores = f1_scores(labels, y_fp32)
                 int8_scores = f1_scores(labels, y_int8)
                 drop = fp32_scores["f1_macro"] - int8_scores["f1_macro"]
