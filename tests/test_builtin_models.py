@@ -53,13 +53,10 @@ def test_shipped_layout_loads_in_sentence_transformers_and_agrees_with_onnx(name
     logits = CrossEncoder(str(path), model_kwargs={"dtype": "float32"}).predict(CARD_EXAMPLES)
     torch_probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
     onnx_probs = load_scorer(path, backend="onnx").predict(CARD_EXAMPLES)
-    # Dynamic int8 moves single probabilities by up to ~0.2 on these long prompts (aggregate
-    # accuracy moves about 1 point, see evaluation.json): the decisions must agree.
+    # The default ONNX path is the fp32 graph on the same fp16 master weights as torch.
     assert torch_probs.argmax(axis=1).tolist() == onnx_probs.argmax(axis=1).tolist() == [0, 2]
-    assert np.abs(torch_probs - onnx_probs).max() < 0.3
+    assert np.abs(torch_probs - onnx_probs).max() < 1e-3
     card = (path / "README.md").read_text()
     assert card.startswith("---") and "model-index" in card
     evaluation = json.loads((path / "evaluation.json").read_text())
-    int8, fp32 = evaluation["onnx-int8"], evaluation["onnx-fp32"]
-    for dataset in int8:
-        assert abs(int8[dataset]["f1_macro"] - fp32[dataset]["f1_macro"]) <= 0.02
+    assert evaluation["onnx-fp32"], "evaluation.json holds the shipped fp32 figures"

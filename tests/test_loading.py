@@ -6,7 +6,7 @@ import pytest
 
 from crossingguard.errors import ModelError
 from crossingguard.inference import loading
-from crossingguard.inference.loading import pick_onnx_file, resolve_model
+from crossingguard.inference.loading import resolve_model
 
 
 def test_default_model_missing_says_how_to_pass_one(
@@ -54,13 +54,3 @@ def test_hub_id_uses_snapshot_download(monkeypatch, tiny_model_dir) -> None:
     )
     resolved = resolve_model("dleemiller/crossingguard-nli-m")
     assert resolved.source == "hub" and resolved.path == Path(tiny_model_dir)
-
-
-def test_pick_onnx_prefers_int8(tmp_path: Path) -> None:
-    (tmp_path / "onnx").mkdir()
-    assert pick_onnx_file(tmp_path) is None
-    for name in ("model.onnx", "model_O3.onnx"):
-        (tmp_path / "onnx" / name).touch()
-    assert pick_onnx_file(tmp_path).name == "model.onnx"
-    (tmp_path / "onnx" / "model_quantized.onnx").touch()
-    assert pick_onnx_file(tmp_path).name == "model_quantized.onnx"

@@ -10,13 +10,13 @@ from crossingguard.inference.loading import (
     DEFAULT_MODEL,
     MODELS_DIR,
     builtin_model_dirs,
-    pick_onnx_file,
 )
+from crossingguard.inference.onnx_files import fp32_model, int8_candidates
 
 
 @app.command()
 def models() -> None:
-    """List built-in models: name, whether installed, their directory and ONNX file."""
+    """List built-in models: name, whether installed, their directory and ONNX graphs."""
     installed = builtin_model_dirs()
     typer.echo(f"Built-in models (in {MODELS_DIR}):")
     for name in sorted(set(BUILTIN_MODELS) | set(installed)):
@@ -25,8 +25,15 @@ def models() -> None:
         if path is None:
             typer.echo(f"  {name}{tag}: not installed")
             continue
-        onnx = pick_onnx_file(path)
-        backend = f"onnx: {onnx.relative_to(path)}" if onnx else "torch only (no onnx/)"
+        fp32 = fp32_model(path)
+        int8 = int8_candidates(path)
+        parts = []
+        if fp32 is not None:
+            weights = " + model.safetensors" if fp32.initializers else ""
+            parts.append(f"onnx fp32: {fp32.path.relative_to(path)}{weights}")
+        if int8:
+            parts.append(f"onnx int8 (opt-in): {int8[0].relative_to(path)}")
+        backend = "; ".join(parts) or "torch only (no onnx/)"
         typer.echo(f"  {name}{tag}: {path} [{backend}]")
     typer.echo(
         "Any other model: pass --model with a local Hugging Face / CrossEncoder directory or a "

@@ -9,7 +9,6 @@ is not on disk is fetched with ``huggingface_hub.snapshot_download``.
 from __future__ import annotations
 
 import json
-import platform
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,32 +151,3 @@ def model_max_length(model_dir: Path, config: dict[str, Any]) -> int:
         )
         return positions - offset
     return 512
-
-
-def onnx_files(model_dir: Path) -> list[Path]:
-    """ONNX exports in the sentence-transformers layout (``onnx/model*.onnx``)."""
-    folder = model_dir / "onnx"
-    return sorted(folder.glob("model*.onnx")) if folder.is_dir() else []
-
-
-def _is_quantized(path: Path) -> bool:
-    return "qint8" in path.name or "quantized" in path.name or "int8" in path.name
-
-
-def pick_onnx_file(model_dir: Path) -> Path | None:
-    """The ONNX file to run: int8 when present (matched to this CPU if possible), else fp32."""
-    files = onnx_files(model_dir)
-    if not files:
-        return None
-    quantized = [f for f in files if _is_quantized(f)]
-    if not quantized:
-        plain = [f for f in files if f.name == "model.onnx"]
-        return (plain or files)[0]
-    arm = platform.machine().lower() in {"arm64", "aarch64"}
-    prefs = ["arm64"] if arm else ["avx512_vnni", "avx512", "avx2"]
-
-    def rank(f: Path) -> tuple[int, str]:
-        hits = [i for i, tag in enumerate(prefs) if tag in f.name]
-        return (hits[0] if hits else len(prefs), f.name)
-
-    return min(quantized, key=rank)

@@ -3,45 +3,66 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from crossingguard.errors import ModelError
+from crossingguard.inference.onnx_files import OnnxModel
+
+
+def make_session(
+    path: Path,
+    *,
+    threads: int | None = None,
+    initializers: dict[str, np.ndarray] | None = None,
+) -> tuple[Any, list[Any]]:
+    """An ONNX Runtime CPU session for ``path``; the one place sessions are configured.
+
+    ``initializers`` supplies the weights of a weightless graph in memory. ONNX Runtime does not
+    copy them, so the returned OrtValues must live as long as the session: keep the list.
+    """
+    try:
+        import onnxruntime as ort
+    except ImportError as exc:  # pragma: no cover - onnxruntime is a base dependency
+        raise ModelError("onnxruntime is not installed: pip install onnxruntime") from exc
+    options = ort.SessionOptions()
+    if threads is not None:
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+    options.log_severity_level = 3  # ORT warns about unused initializers in many exports
+    keep: list[Any] = []
+    if initializers:
+        keep = [ort.OrtValue.ortvalue_from_numpy(a) for a in initializers.values()]
+        options.add_external_initializers(list(initializers), keep)
+    try:
+        session = ort.InferenceSession(
+            str(path), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+    except Exception as exc:
+        raise ModelError(f"ONNX Runtime cannot load {path}: {exc}") from exc
+    return session, keep
 
 
 class OnnxBackend:
-    """Runs ``onnx/model*.onnx`` with ONNX Runtime on CPU."""
+    """Runs one ONNX sequence classifier with ONNX Runtime on CPU."""
 
     name = "onnx"
 
-    def __init__(self, onnx_path: Path, *, threads: int | None = None) -> None:
-        try:
-            import onnxruntime as ort
-        except (
-            ImportError
-        ) as exc:  # pragma: no cover - onnxruntime is a base dependency
-            raise ModelError(
-                "onnxruntime is not installed: pip install onnxruntime"
-            ) from exc
-        options = ort.SessionOptions()
-        if threads is not None:
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-        options.log_severity_level = (
-            3  # ORT warns about unused initializers in many exports
+    def __init__(self, model: OnnxModel | Path, *, threads: int | None = None) -> None:
+        if isinstance(model, Path):
+            model = OnnxModel(model, "fp32")
+        self.model = model
+        self.path = model.path
+        self.precision = model.precision
+        self._session, self._keep_alive = make_session(
+            model.path, threads=threads, initializers=model.initializers
         )
-        try:
-            self._session = ort.InferenceSession(
-                str(onnx_path), sess_options=options, providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:
-            raise ModelError(f"ONNX Runtime cannot load {onnx_path}: {exc}") from exc
-        self.path = onnx_path
         self._inputs = {i.name for i in self._session.get_inputs()}
         missing = {"input_ids", "attention_mask"} - self._inputs
         if missing:
             raise ModelError(
-                f"{onnx_path} lacks inputs {sorted(missing)}; expected a sequence classifier "
+                f"{model.path} lacks inputs {sorted(missing)}; expected a sequence classifier "
                 "export with input_ids and attention_mask (and optionally token_type_ids)"
             )
         self.uses_token_type_ids = "token_type_ids" in self._inputs

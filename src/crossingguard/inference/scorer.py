@@ -7,6 +7,7 @@ maps them to the card's order (0 entailment, 1 neutral, 2 contradiction) and mer
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -22,11 +23,23 @@ from crossingguard.inference.encoding import (
     load_tokenizer,
     pad_token_id,
 )
+from crossingguard.inference.cpu import cpu_isa_tags
+from crossingguard.inference.int8_check import MAX_PROB_DIFF, int8_agrees
 from crossingguard.inference.loading import (
     model_max_length,
-    pick_onnx_file,
     read_config,
     resolve_model,
+)
+from crossingguard.inference.onnx_files import (
+    GRAPH_FILE,
+    PRECISIONS,
+    OnnxModel,
+    Precision,
+    explicit_model,
+    fp32_model,
+    int8_candidates,
+    is_quantized,
+    onnx_files,
 )
 from crossingguard.labels import (
     CONTRADICTION,
@@ -36,6 +49,7 @@ from crossingguard.labels import (
 )
 from crossingguard.limits import MAX_PROMPT_CHARS, PROGRESS_MIN_ROWS
 
+log = logging.getLogger("crossingguard")
 Pair = tuple[str, str]
 Progress = bool | Literal["auto"]
 MIN_WINDOW = (
@@ -122,8 +136,10 @@ class Scorer:
         projection: np.ndarray,
         model_dir: Path,
         name: str,
+        notices: tuple[str, ...] = (),
     ) -> None:
         self._backend = backend
+        self.notices = notices
         self.encoder = encoder
         self.projection = projection
         self.model_dir = model_dir
@@ -133,6 +149,11 @@ class Scorer:
     def backend(self) -> str:
         """``"onnx"`` or ``"torch"``."""
         return self._backend.name
+
+    @property
+    def precision(self) -> str:
+        """``"fp32"`` or ``"int8"`` for ONNX; ``"fp32"`` for torch on CPU."""
+        return str(getattr(self._backend, "precision", "fp32"))
 
     @property
     def max_length(self) -> int:
@@ -292,17 +313,23 @@ def load_scorer(
     threads: int | None = None,
     max_length: int | None = None,
     onnx_file: str | Path | None = None,
+    precision: Precision = "fp32",
     device: str | None = None,
 ) -> Scorer:
     """Load a model by built-in name, directory or hub id (``None``: the default built-in model).
 
-    ``backend="auto"`` uses ONNX Runtime when the model has ``onnx/model*.onnx`` (int8 preferred)
-    and onnxruntime imports, else torch via sentence-transformers. ``threads`` sets the CPU
-    threads; ``max_length`` lowers the token window (long premises are windowed, never cut).
-    ``onnx_file`` picks a specific export; ``device`` is passed to the torch backend.
+    ``backend="auto"`` uses ONNX Runtime when the model has an ONNX graph and onnxruntime imports,
+    else torch via sentence-transformers. ``precision="fp32"`` (the default) runs the fp32 graph,
+    whose scores do not depend on batch size or neighbours; ``"int8"`` runs an int8 export only if
+    this CPU supports its kernels and it agrees with fp32 on a probe set (else fp32, with a
+    one-line notice in ``scorer.notices`` and the log). ``threads`` sets the CPU threads;
+    ``max_length`` lowers the token window (long premises are windowed, never cut). ``onnx_file``
+    picks a specific export; ``device`` is passed to the torch backend.
     """
     if backend not in ("auto", "onnx", "torch"):
         raise InputError(f"backend: must be auto, onnx or torch, got {backend!r}")
+    if precision not in PRECISIONS:
+        raise InputError(f"precision: must be fp32 or int8, got {precision!r}")
     if threads is not None and threads < 1:
         raise InputError(f"threads: must be >= 1, got {threads}")
     resolved = resolve_model(name_or_path)
@@ -320,30 +347,84 @@ def load_scorer(
         tokenizer, max_length=limit, pad_id=pad_token_id(model_dir, tokenizer, config)
     )
 
-    onnx_path = Path(onnx_file) if onnx_file is not None else pick_onnx_file(model_dir)
-    if onnx_path is not None and not onnx_path.is_absolute() and not onnx_path.exists():
-        onnx_path = model_dir / onnx_path
     chosen = backend
     if backend == "auto":
-        chosen = (
-            "onnx" if onnx_path is not None and _onnxruntime_available() else "torch"
-        )
+        runnable = onnx_file is not None or _onnx_runnable(model_dir, precision)
+        chosen = "onnx" if runnable and _onnxruntime_available() else "torch"
+    notices: list[str] = []
+    engine: Backend
     if chosen == "onnx":
-        if onnx_path is None or not onnx_path.is_file():
-            raise ModelError(
-                f"no ONNX export in {model_dir} (expected onnx/model.onnx); export one or use "
-                "--backend torch"
-            )
-        from crossingguard.inference.onnx_backend import OnnxBackend
-
-        engine: Backend = OnnxBackend(onnx_path, threads=threads)
+        engine = _onnx_engine(model_dir, encoder, precision, onnx_file, threads, notices)
     else:
         from crossingguard.inference.torch_backend import TorchBackend
 
         engine = TorchBackend(model_dir, threads=threads, device=device)
+    for notice in notices:
+        log.warning(notice)
     return Scorer(
-        engine, encoder, projection=projection, model_dir=model_dir, name=resolved.name
+        engine,
+        encoder,
+        projection=projection,
+        model_dir=model_dir,
+        name=resolved.name,
+        notices=tuple(notices),
     )
+
+
+def _onnx_runnable(model_dir: Path, precision: Precision) -> bool:
+    """Whether the ONNX backend can serve ``precision`` for this directory."""
+    if precision == "int8" and int8_candidates(model_dir):
+        return True
+    return any(not is_quantized(f) for f in onnx_files(model_dir)) or (
+        model_dir / "onnx" / GRAPH_FILE
+    ).is_file()
+
+
+def _onnx_engine(
+    model_dir: Path,
+    encoder: PairEncoder,
+    precision: Precision,
+    onnx_file: str | Path | None,
+    threads: int | None,
+    notices: list[str],
+) -> Backend:
+    """The ONNX backend for ``precision``: fp32, or int8 only where it is safe on this CPU."""
+    from crossingguard.inference.onnx_backend import OnnxBackend
+
+    if onnx_file is not None:
+        return OnnxBackend(explicit_model(model_dir, onnx_file), threads=threads)
+    fp32 = fp32_model(model_dir)
+    if precision == "fp32":
+        if fp32 is None:
+            raise ModelError(
+                f"no ONNX export in {model_dir} for fp32 (expected onnx/model.onnx or onnx/graph.onnx)"
+                + ("; it has int8 exports: pass precision='int8' (--precision int8)"
+                   if any(is_quantized(f) for f in onnx_files(model_dir)) else "")
+                + ", export one with `crossingguard export`, or use the torch backend"
+            )
+        return OnnxBackend(fp32, threads=threads)
+    candidates = int8_candidates(model_dir)
+    if not candidates:
+        if fp32 is None:
+            raise ModelError(f"no ONNX export in {model_dir} runs on this CPU; use the torch backend")
+        notices.append(
+            f"{model_dir.name}: no int8 export for this CPU ({', '.join(sorted(cpu_isa_tags()))}); "
+            "using fp32"
+        )
+        return OnnxBackend(fp32, threads=threads)
+    int8 = OnnxBackend(OnnxModel(candidates[0], "int8"), threads=threads)
+    if fp32 is None:
+        notices.append(f"{candidates[0].name}: no fp32 graph to check it against; using it unchecked")
+        return int8
+    reference = OnnxBackend(fp32, threads=threads)
+    ok, diff = int8_agrees(candidates[0], encoder, int8, reference)
+    if ok:
+        return int8
+    notices.append(
+        f"{candidates[0].name} drifts from fp32 on this CPU (max probability difference "
+        f"{diff:.3f} > {MAX_PROB_DIFF}); using fp32"
+    )
+    return reference
 
 
 def _onnxruntime_available() -> bool:

@@ -1,0 +1,147 @@
+"""Which ONNX graph to run, with which weights: fp32 by default, int8 only where it is safe.
+
+Built-in models keep one master copy of their weights, fp16 ``model.safetensors``, beside
+``onnx/graph.onnx``: the exported fp32 graph with its weights left out, and
+``onnx/graph_weights.json`` naming the safetensors tensor (and whether it is transposed) behind each
+initializer. At load the weights are upcast to fp32 and handed to ONNX Runtime in memory
+(``SessionOptions.add_external_initializers``), so the graph runs in fp32 with no second copy of
+the weights on disk. Directories with a self-contained ``onnx/model.onnx`` (``crossingguard
+export``, Optimum, sentence-transformers) load that file.
+
+Why fp32 is the default: dynamic int8 (``DynamicQuantizeLinear``) computes one activation scale
+per batch tensor, so a pair's probabilities change with its neighbours and padding; and on CPUs
+without VNNI its u8 x s8 kernels can saturate. int8 is opt-in (``precision="int8"``): only a file
+whose ISA tag this CPU really supports, and only after it agrees with fp32 on a fixed probe set
+(see ``crossingguard.inference.int8_check``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from crossingguard.errors import ModelError
+from crossingguard.inference.cpu import isa_tag, supports
+
+Precision = Literal["fp32", "int8"]
+PRECISIONS: tuple[str, ...] = ("fp32", "int8")
+GRAPH_FILE = "graph.onnx"
+WEIGHTS_MAP_FILE = "graph_weights.json"
+WEIGHTS_FILE = "model.safetensors"
+FP32_FILE = "model.onnx"
+# Preference among int8 files this CPU supports: the most specific kernels first.
+INT8_PREFERENCE = ("avx512_vnni", "avx_vnni", "arm64", "avx512", "avx2", None)
+
+
+@dataclass(frozen=True)
+class OnnxModel:
+    """One runnable ONNX model: a file, plus in-memory initializers for weightless graphs."""
+
+    path: Path
+    precision: Precision
+    initializers: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @property
+    def description(self) -> str:
+        source = f"{self.path.name} + {WEIGHTS_FILE}" if self.initializers else self.path.name
+        return f"{self.precision} ({source})"
+
+
+def onnx_files(model_dir: Path) -> list[Path]:
+    """Self-contained exports in the sentence-transformers layout (``onnx/model*.onnx``)."""
+    folder = model_dir / "onnx"
+    return sorted(folder.glob("model*.onnx")) if folder.is_dir() else []
+
+
+def is_quantized(path: Path) -> bool:
+    """Whether a file name marks an int8 export (``*qint8*``, ``*quantized*``, ``*int8*``)."""
+    return any(tag in path.name for tag in ("qint8", "quantized", "int8"))
+
+
+def has_onnx(model_dir: Path) -> bool:
+    """Whether the directory holds anything the ONNX backend can run."""
+    return bool(onnx_files(model_dir)) or (model_dir / "onnx" / GRAPH_FILE).is_file()
+
+
+def fp32_model(model_dir: Path) -> OnnxModel | None:
+    """The fp32 graph of ``model_dir``: ``onnx/model.onnx``, else the weightless graph + weights."""
+    plain = model_dir / "onnx" / FP32_FILE
+    if plain.is_file():
+        return OnnxModel(plain, "fp32")
+    others = [f for f in onnx_files(model_dir) if not is_quantized(f)]
+    if others:
+        return OnnxModel(others[0], "fp32")
+    graph = model_dir / "onnx" / GRAPH_FILE
+    if graph.is_file():
+        return OnnxModel(graph, "fp32", load_graph_weights(model_dir))
+    return None
+
+
+def int8_candidates(model_dir: Path, flags: frozenset[str] | None = None) -> list[Path]:
+    """int8 files whose ISA tag this CPU supports, most specific first."""
+    usable = [f for f in onnx_files(model_dir) if is_quantized(f) and supports(isa_tag(f.name), flags)]
+    return sorted(usable, key=lambda f: (INT8_PREFERENCE.index(isa_tag(f.name)), f.name))
+
+
+def explicit_model(model_dir: Path, onnx_file: str | Path) -> OnnxModel:
+    """The file the caller named (relative to the model directory or the working directory)."""
+    path = Path(onnx_file)
+    if not path.is_absolute() and not path.exists():
+        path = model_dir / path
+    if not path.is_file():
+        raise ModelError(f"ONNX file not found: {onnx_file} (looked in {model_dir} too)")
+    if path.name == GRAPH_FILE:
+        return OnnxModel(path, "fp32", load_graph_weights(path.parent.parent))
+    return OnnxModel(path, "int8" if is_quantized(path) else "fp32")
+
+
+def load_graph_weights(model_dir: Path) -> dict[str, np.ndarray]:
+    """fp32 arrays for every initializer of ``onnx/graph.onnx``, read from ``model.safetensors``."""
+    map_path = model_dir / "onnx" / WEIGHTS_MAP_FILE
+    weights_path = model_dir / WEIGHTS_FILE
+    try:
+        mapping: Any = json.loads(map_path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ModelError(
+            f"{model_dir / 'onnx' / GRAPH_FILE} has no {WEIGHTS_MAP_FILE} beside it; re-export the "
+            "model (crossingguard ship) or delete the graph and use onnx/model.onnx"
+        ) from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(f"{map_path} is not valid JSON: {exc}") from exc
+    if not isinstance(mapping, dict) or not isinstance(mapping.get("initializers"), dict):
+        raise ModelError(f"{map_path}: expected an object with an 'initializers' map")
+    try:
+        from safetensors.numpy import load_file
+    except ImportError as exc:  # pragma: no cover - safetensors is a base dependency
+        raise ModelError("safetensors is not installed: pip install safetensors") from exc
+    try:
+        tensors = load_file(str(weights_path))
+    except FileNotFoundError as exc:
+        raise ModelError(
+            f"{model_dir} has an ONNX graph but no {WEIGHTS_FILE} with its weights"
+        ) from exc
+    except Exception as exc:  # safetensors raises its own error types for corrupt files
+        raise ModelError(f"cannot read {weights_path}: {exc}") from exc
+    out: dict[str, np.ndarray] = {}
+    for name, spec in mapping["initializers"].items():
+        tensor = tensors.get(spec.get("tensor")) if isinstance(spec, dict) else None
+        if tensor is None:
+            raise ModelError(
+                f"{map_path}: initializer {name!r} needs tensor {spec!r}, which {weights_path.name} "
+                "lacks; the graph and the weights come from different models"
+            )
+        array = tensor.astype(np.float32)
+        if spec.get("transpose"):
+            array = array.T
+        if list(array.shape) != list(spec.get("shape", array.shape)):
+            raise ModelError(
+                f"{map_path}: initializer {name!r} expects shape {spec.get('shape')}, "
+                f"{weights_path.name} gives {list(array.shape)}; the graph and the weights "
+                "come from different models"
+            )
+        out[name] = np.ascontiguousarray(array)
+    return out
