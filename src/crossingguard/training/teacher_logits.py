@@ -11,6 +11,12 @@ whose head uses another order is permuted on the way in, and the permutation is 
 ``meta.json``. Shards are written atomically; an interrupted run resumes after the last complete
 shard. :func:`load_teacher_logits` checks row count, shape and the hash of the pairs, so logits
 can never be attached to the wrong data.
+
+Throughput: within each shard the pairs are scored in order of length (premise + hypothesis
+characters) and put back in data order afterwards, so each batch pads to nearly its own length
+and large batches (``batch_size=None``: 512 on a GPU, 64 on a CPU) cost little padding. With the
+torch backend the teacher runs on CUDA when one is available (``device="auto"``): the previous
+path scored on the CPU even on a GPU machine, which is what held a run to about 130 pairs/s.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +37,9 @@ from crossingguard.training.raw_logits import Backend
 META_NAME = "meta.json"
 FORMAT_VERSION = 1
 DEFAULT_SHARD_ROWS = 8192
+GPU_BATCH = 512
+CPU_BATCH = 64
+Scorer = Callable[[Sequence[tuple[str, str]], int, Callable[[int], None]], np.ndarray]
 _WEIGHT_PATTERNS = ("*.safetensors", "*.bin", "*.pt", "*.onnx", "onnx/*.onnx")
 
 
@@ -134,25 +143,93 @@ def _shards(entry: Path) -> list[Path]:
     return sorted(entry.glob("shard_*.npy"))
 
 
+def length_order(pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+    """Indices that sort ``pairs`` by premise + hypothesis length (stable, so ties keep data order)."""
+    lengths = np.fromiter((len(p) + len(h) for p, h in pairs), dtype=np.int64, count=len(pairs))
+    return np.argsort(lengths, kind="stable")
+
+
+def score_length_sorted(
+    score: Scorer, pairs: Sequence[tuple[str, str]], batch_size: int, on_batch: Callable[[int], None]
+) -> np.ndarray:
+    """Score ``pairs`` shortest first and return the rows in the original order."""
+    order = length_order(pairs)
+    logits = np.asarray(score([pairs[i] for i in order], batch_size, on_batch))
+    out = np.empty_like(logits)
+    out[order] = logits
+    return out
+
+
+def resolve_device(device: str, backend: str) -> str:
+    """``auto``: CUDA for the torch backend when torch sees a GPU, else the CPU."""
+    if device not in ("auto", "cpu", "cuda") and not device.startswith("cuda:"):
+        raise InputError(f"device must be auto, cpu or cuda[:N], got {device!r}")
+    if device != "auto":
+        if device != "cpu" and backend != "torch":
+            raise InputError(f"device {device!r} needs the torch backend (onnx scores on the CPU)")
+        return device
+    if backend != "torch":
+        return "cpu"
+    try:
+        import torch
+    except ImportError:
+        return "cpu"
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _scorer(runner: Any, device: str) -> Scorer:
+    """The runner itself on the CPU; on a GPU, the runner's torch model moved there, fed batches
+    encoded with the runner's tokenizer (so the logits are the same computation)."""
+    if device == "cpu":
+        return lambda pairs, bs, cb: runner(pairs, batch_size=bs, on_batch=cb)
+    import torch
+
+    from crossingguard.training.raw_logits import tokenize
+
+    model = runner.torch_model.to(device)
+
+    def score(pairs: Sequence[tuple[str, str]], bs: int, cb: Callable[[int], None]) -> np.ndarray:
+        out = []
+        for start in range(0, len(pairs), bs):
+            batch = pairs[start : start + bs]
+            enc = tokenize(runner.tokenizer, batch, return_tensors="pt").to(device)
+            with torch.inference_mode():
+                out.append(model(**enc).logits.float().cpu().numpy())
+            cb(len(batch))
+        return np.concatenate(out, axis=0)
+
+    return score
+
+
 def compute_teacher_logits(
     teacher: str | Path,
     pairs: Sequence[tuple[str, str]],
     out_dir: str | Path,
     *,
-    batch_size: int = 64,
+    batch_size: int | None = None,
+    device: str = "auto",
     backend: Backend = "torch",
     shard_rows: int = DEFAULT_SHARD_ROWS,
     data_names: Sequence[str] = (),
     show_progress: bool = True,
     threads: int | None = None,
 ) -> Path:
-    """Compute (or reuse, or resume) the teacher's logits for ``pairs``; return the entry folder."""
+    """Compute (or reuse, or resume) the teacher's logits for ``pairs``; return the entry folder.
+
+    ``batch_size`` None: 512 on a GPU, 64 on a CPU (pairs are length-sorted within each shard, so
+    large batches waste little padding). ``device``: auto, cpu or cuda[:N] (torch backend only).
+    """
     from crossingguard.training.raw_logits import LogitRunner
 
     if not pairs:
         raise InputError("no pairs to score: the training data is empty")
     if shard_rows < 1:
         raise InputError(f"shard_rows must be >= 1, got {shard_rows}")
+    if batch_size is not None and batch_size < 1:
+        raise InputError(f"batch_size must be >= 1, got {batch_size}")
+    device = resolve_device(device, backend)
+    if batch_size is None:
+        batch_size = CPU_BATCH if device == "cpu" else GPU_BATCH
     model_dir = resolve_teacher(teacher)
     identity = teacher_identity(model_dir, backend=backend)
     data_hash = pairs_sha256(pairs)
@@ -168,6 +245,7 @@ def compute_teacher_logits(
         return entry
 
     runner = LogitRunner(model_dir, backend=backend, threads=threads)
+    score = _scorer(runner, device)
     order = model_to_project_index(
         runner.id2label, where=f"teacher {teacher} config.json"
     )
@@ -184,6 +262,9 @@ def compute_teacher_logits(
         "pairs_sha256": data_hash,
         "n_rows": len(pairs),
         "shard_rows": shard_rows,
+        "device": device,
+        "batch_size": batch_size,
+        "scored_in": "length order within each shard, stored in data order",
     }
     if (
         meta_path.is_file()
@@ -220,10 +301,8 @@ def compute_teacher_logits(
             if i in done:
                 continue
             chunk = pairs[i * shard_rows : (i + 1) * shard_rows]
-            logits = runner(
-                chunk,
-                batch_size=batch_size,
-                on_batch=lambda k: progress.advance(task, k),
+            logits = score_length_sorted(
+                score, chunk, batch_size, lambda k: progress.advance(task, k)
             )
             if logits.shape != (len(chunk), 3) or not np.isfinite(logits).all():
                 raise ModelError(
