@@ -11,9 +11,9 @@ from fakes import FakeScorer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crossingguard.errors import InputError, PolicyError
-from crossingguard.guard import Guard, RouteResult, register_strategy
-from crossingguard.guard.routing import ROUTING_STRATEGIES
+from crossingguard.errors import ConfigError, InputError
+from crossingguard.guard import Guard, Route, Router
+from crossingguard.guard.routing import STRATEGIES, Scores, register_strategy
 from crossingguard.policy import policy_from_dict
 
 POLICY = {
@@ -202,42 +202,76 @@ def test_route_scores_and_fallback() -> None:
     assert g.route_batch(["a cat", "nothing"])[1].route == "other"
 
 
-def test_strategy_registry_hook() -> None:
+def test_registered_strategy_is_used_by_the_router(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     class Fixed:
+        """Always scores the last route 1.0."""
+
         name = "fixed"
 
-        def __init__(self, policy, *, guard):
-            self.policy = policy
+        def __init__(self, routes, *, scorer, embedder, batch_size=64):
+            self.n = len(routes)
 
-        def route(self, prompts):
-            return [
-                RouteResult(
-                    "canine", 1.0, True, "canine", 0.5, {"canine": 1.0}, "fixed"
-                )
-            ] * len(prompts)
+        def scores(self, prompts):
+            s = np.zeros((len(prompts), self.n), dtype=np.float32)
+            s[:, -1] = 1.0
+            return Scores(score=s)
 
-    data = json.loads(json.dumps(POLICY))
-    data["routing"]["strategy"] = "hybrid"
-    saved = ROUTING_STRATEGIES.pop("hybrid", None)
-    try:
-        register_strategy("hybrid", Fixed)
-        g = Guard(FakeScorer(), policy=policy_from_dict(data))
-        assert g.route("a cat").strategy == "fixed"
-    finally:
-        ROUTING_STRATEGIES.pop("hybrid", None)
-        if saved is not None:
-            ROUTING_STRATEGIES["hybrid"] = saved
+    monkeypatch.setitem(STRATEGIES, "fixed", STRATEGIES["nli"])  # restored afterwards
+    register_strategy("fixed", Fixed, default_threshold=0.99)
+    routes = [Route("a", ("x",)), Route("b", ("y",))]
+    r = Router(routes, strategy="fixed").route("anything")
+    assert (r.route, r.strategy, r.threshold) == ("b", "fixed", 0.99)
+    with pytest.raises(ConfigError, match="routing -> strategy: must be one of nli"):
+        Router(routes, strategy="bm25")
 
 
-def test_unavailable_strategy(monkeypatch: pytest.MonkeyPatch) -> None:
-    data = json.loads(json.dumps(POLICY))
-    data["routing"]["strategy"] = "embedding"
-    monkeypatch.delitem(ROUTING_STRATEGIES, "embedding", raising=False)
-    monkeypatch.setattr("importlib.import_module", lambda name: None)
-    with pytest.raises(
-        PolicyError, match=r"routing -> strategy: 'embedding' is not available"
-    ):
-        Guard(FakeScorer(), policy=policy_from_dict(data)).route("a cat")
+def test_registry_is_explicit() -> None:
+    """The built-in strategies are there without importing anything else, and no module of the
+    routing package registers anything as an import side effect."""
+    import ast
+    import inspect
+
+    from crossingguard.guard import routing
+
+    assert {"nli", "embedding", "hybrid"} <= set(STRATEGIES)
+    for module in ("router", "strategies", "embedding"):
+        source = inspect.getsource(getattr(routing, module))
+        calls = [
+            n.func.id
+            for n in ast.walk(ast.parse(source))
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+        ]
+        assert "register_strategy" not in calls and "importlib" not in source
+
+
+def test_guard_route_is_the_router_path() -> None:
+    """``Guard.route`` and a ``Router`` built from the same policy give the same results."""
+    g = guard()
+    prompts = ["a puppy", "a cat", "nothing"]
+    direct = Router.from_policy(g.policy, scorer=FakeScorer()).route_batch(prompts)
+    assert g.route_batch(prompts) == direct
+    assert isinstance(g.router, Router)
+
+
+def test_nli_policy_without_threshold_uses_the_strategy_default() -> None:
+    """Issue 12: `strategy: nli` with no threshold used the conditions' 0.5, while the README and
+    `Router` say 0.87. A 0.6 entailment must not match."""
+    data = {
+        "version": 1,
+        "routes": [{"id": "pets", "hypotheses": ["cat dog"]}],
+        "routing": {"strategy": "nli"},
+    }
+    # FakeScorer: "cat" against "cat dog" has entailment 0.05
+    r = Guard(FakeScorer(), policy=policy_from_dict(data)).route("cat")
+    assert r.threshold == 0.87 and not r.matched and r.route == "none_of_the_above"
+    data["defaults"] = {"threshold": 0.01}  # for conditions, never routes
+    r = Guard(FakeScorer(), policy=policy_from_dict(data)).route("cat")
+    assert r.threshold == 0.87
+    data["routing"]["threshold"] = 0.01
+    r = Guard(FakeScorer(), policy=policy_from_dict(data)).route("cat")
+    assert r.threshold == 0.01 and r.matched and r.route == "pets"
 
 
 # ------------------------------------------------------------------------------ properties

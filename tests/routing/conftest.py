@@ -16,7 +16,7 @@ def tiny_embedder_dir(
 ) -> Path:
     """The tiny random BERT exported as an embedder directory (ONNX, mean pooling)."""
     pytest.importorskip("torch")
-    from crossingguard.routing.embedding import export_embedder
+    from crossingguard.guard.routing.embedding import export_embedder
 
     return export_embedder(
         tiny_model_dir, tmp_path_factory.mktemp("emb") / "tiny-embedder"

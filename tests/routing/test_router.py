@@ -6,9 +6,13 @@ from fakes import FakeScorer
 from routing_fakes import FakeEmbedder
 
 from crossingguard.errors import ConfigError, InputError
-from crossingguard.routing import DEFAULT_THRESHOLDS, Route, Router
-from crossingguard.routing.router import DEFAULT_WEIGHT
-from crossingguard.routing.router import HybridStrategy, combine
+from crossingguard.guard.routing import (
+    DEFAULT_THRESHOLDS,
+    DEFAULT_WEIGHT,
+    Route,
+    Router,
+)
+from crossingguard.guard.routing.strategies import HybridStrategy, combine
 
 ROUTES = [
     Route("balance", ("check account balance",), ("how much money is in my account",)),
@@ -20,7 +24,12 @@ ROUTES = [
 def test_nli_scores_are_entailment_and_route_by_argmax() -> None:
     router = Router(ROUTES, strategy="nli", scorer=FakeScorer())
     d = router.route("please check account balance now")
-    assert d.route == "balance" and d.target == "balance"
+    assert (d.route, d.best, d.matched, d.strategy) == (
+        "balance",
+        "balance",
+        True,
+        "nli",
+    )
     assert d.score == pytest.approx(0.9)
     assert d.candidates[0].entailment == pytest.approx(0.9)
     assert d.candidates[0].similarity is None
@@ -29,9 +38,13 @@ def test_nli_scores_are_entailment_and_route_by_argmax() -> None:
 def test_out_of_scope_goes_to_the_fallback() -> None:
     router = Router(ROUTES, strategy="nli", scorer=FakeScorer(), fallback="other")
     d = router.route("tell me a joke")
-    assert d.route is None and d.target == "other"
+    assert (d.route, d.matched) == ("other", False) and d.best in {
+        "balance",
+        "weather",
+        "music",
+    }
     assert d.score < d.threshold == DEFAULT_THRESHOLDS["nli"]
-    assert d.to_dict()["route"] is None
+    assert d.to_dict()["route"] == "other"
 
 
 def test_route_threshold_overrides_the_default() -> None:
@@ -39,7 +52,7 @@ def test_route_threshold_overrides_the_default() -> None:
     d = Router(routes, strategy="nli", scorer=FakeScorer(), threshold=0.1).route(
         "know the weather"
     )
-    assert d.route is None and d.threshold == 0.95
+    assert not d.matched and d.route == "none_of_the_above" and d.threshold == 0.95
 
 
 def test_embedding_uses_examples_as_well_as_hypotheses() -> None:
@@ -78,7 +91,9 @@ def test_hybrid_scores_only_the_shortlist_with_nli() -> None:
         ("play music please", "play music")
     ]
     assert np.isnan(s.entailment[0, 0]) and s.entailment[0, 2] == pytest.approx(0.9)
-    np.testing.assert_allclose(s.score, combine(s.similarity, s.entailment, DEFAULT_WEIGHT))
+    np.testing.assert_allclose(
+        s.score, combine(s.similarity, s.entailment, DEFAULT_WEIGHT)
+    )
 
 
 def test_hybrid_off_shortlist_routes_never_outrank_the_shortlist() -> None:

@@ -18,11 +18,10 @@ from crossingguard.cli.data_commands import data_app, write_jsonl_atomic
 from crossingguard.cli.errors import handle_errors
 from crossingguard.cli.options import BackendChoice, BackendOpt, ModelOpt, ThreadsOpt
 from crossingguard.errors import InputError
-from crossingguard.routing.router import DEFAULT_TOP_K, DEFAULT_WEIGHT
+from crossingguard.guard.routing import DEFAULT_TOP_K, DEFAULT_WEIGHT, STRATEGIES
 
 INTENT_TRAIN_FILE = "intent_nli_train.jsonl"
 INTENT_DEV_FILE = "intent_nli_dev.jsonl"
-STRATEGY_NAMES = ("nli", "embedding", "hybrid")
 
 
 @data_app.command("intent-pairs")
@@ -63,7 +62,7 @@ def intent_pairs_command(
         )
     embedder = None
     if hard_negatives == "embedding":
-        from crossingguard.routing.embedding import load_embedder
+        from crossingguard.guard.routing.embedding import load_embedder
 
         embedder = load_embedder()
     pairs = build_intent_pairs(
@@ -142,9 +141,9 @@ def routes_command(
     from crossingguard.policy import dump_policy
     from crossingguard.routing.evaluation import build_routing_set, routing_policy
 
-    if strategy not in STRATEGY_NAMES:
+    if strategy not in STRATEGIES:
         raise InputError(
-            f"--strategy: must be one of {', '.join(STRATEGY_NAMES)}, got {strategy!r}"
+            f"--strategy: must be one of {', '.join(STRATEGIES)}, got {strategy!r}"
         )
     rset = build_routing_set(
         dataset, oos_fraction=0.0, examples=examples, seed=seed, limit=1
@@ -271,14 +270,14 @@ def eval_routing_command(
     ] = None,
 ) -> None:
     """Route an intent set with each strategy side by side: accuracy, macro-F1, out-of-scope AUROC."""
-    from crossingguard.routing.embedding import load_embedder
+    from crossingguard.guard.routing.embedding import load_embedder
     from crossingguard.routing.evaluation import build_routing_set, evaluate_routing
 
     names = _comma_list(strategy)
-    bad = [s for s in names if s not in STRATEGY_NAMES]
+    bad = [s for s in names if s not in STRATEGIES]
     if bad or not names:
         raise InputError(
-            f"--strategy: each must be one of {', '.join(STRATEGY_NAMES)}, got {strategy!r}"
+            f"--strategy: each must be one of {', '.join(STRATEGIES)}, got {strategy!r}"
         )
     sweep = _floats(weights, "--weights") if weights else []
     rset = build_routing_set(
@@ -443,7 +442,7 @@ def export_embedder_command(
     ] = True,
 ) -> None:
     """Export the routing bi-encoder to ONNX once (needs torch), so routing runs without torch."""
-    from crossingguard.routing.embedding import (
+    from crossingguard.guard.routing.embedding import (
         OnnxEmbedder,
         SentenceTransformerEmbedder,
         export_embedder,

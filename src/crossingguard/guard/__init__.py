@@ -1,28 +1,27 @@
 """Guard decisions on top of the scorer: conditions and policies in, verdicts and routes out."""
 
-from crossingguard.guard.guard import (
-    Guard,
-    PairCache,
+from crossingguard.guard.cache import PairCache
+from crossingguard.guard.guard import Guard, conditions_from_policy
+from crossingguard.guard.routing import Route, Router
+from crossingguard.guard.types import (
+    Condition,
+    ConditionResult,
     PairScorer,
-    conditions_from_policy,
+    RouteResult,
+    RouteScore,
+    Verdict,
 )
-from crossingguard.guard.routing import (
-    ROUTING_STRATEGIES,
-    RoutingStrategy,
-    register_strategy,
-)
-from crossingguard.guard.types import Condition, ConditionResult, RouteResult, Verdict
 
 __all__ = [
-    "ROUTING_STRATEGIES",
     "Condition",
     "ConditionResult",
     "Guard",
     "PairCache",
     "PairScorer",
+    "Route",
     "RouteResult",
-    "RoutingStrategy",
+    "RouteScore",
+    "Router",
     "Verdict",
     "conditions_from_policy",
-    "register_strategy",
 ]

@@ -165,7 +165,8 @@ def _between(s_sorted_desc: np.ndarray, k: int) -> float:
     short = round(mid, 4)
     if lo < short <= hi:
         return short
-    return mid if lo < mid <= hi else hi  # scores too close to halve (e.g. 0 and 5e-324)
+    # scores too close to halve (e.g. 0 and 5e-324): the higher one still separates them
+    return mid if lo < mid <= hi else hi
 
 
 def fit_threshold(

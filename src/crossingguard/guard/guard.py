@@ -8,86 +8,33 @@ scorer's results do not depend on batch size or order, so neither do the guard's
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from crossingguard.errors import InputError
+from crossingguard.guard.cache import DEFAULT_CACHE_SIZE, CachedScorer, Pair, PairCache
 from crossingguard.guard.types import (
     DEFAULT_THRESHOLD,
     Condition,
     ConditionResult,
+    PairScorer,
     RouteResult,
     Verdict,
+    check_prompts,
     check_threshold,
 )
 from crossingguard.inference.backends import BackendName
 from crossingguard.labels import LABELS, label_to_id
 
 if TYPE_CHECKING:
-    from crossingguard.guard.routing import RoutingStrategy
+    from crossingguard.guard.routing.router import Router
     from crossingguard.policy.schema import Policy
 
-Pair = tuple[str, str]
-DEFAULT_CACHE_SIZE = 4096
-
-
-class PairScorer(Protocol):
-    """What the guard needs from a scorer (the real one, or a fake in tests)."""
-
-    name: str
-
-    def predict(
-        self, pairs: Sequence[tuple[str, str]], *, batch_size: int = 64
-    ) -> np.ndarray: ...
-
-
 ConditionLike = str | Condition
-
-
-class PairCache:
-    """A thread-safe LRU map from (premise, hypothesis) to its E/N/C row; size 0 disables it."""
-
-    def __init__(self, size: int) -> None:
-        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-            raise InputError(f"cache_size: must be an integer >= 0, got {size!r}")
-        self.size = size
-        self._data: OrderedDict[Pair, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, pair: Pair) -> np.ndarray | None:
-        with self._lock:
-            row = self._data.get(pair)
-            if row is None:
-                self.misses += 1
-                return None
-            self._data.move_to_end(pair)
-            self.hits += 1
-            return row
-
-    def put(self, pair: Pair, row: np.ndarray) -> None:
-        if not self.size:
-            return
-        with self._lock:
-            self._data[pair] = row
-            self._data.move_to_end(pair)
-            while len(self._data) > self.size:
-                self._data.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-            self.hits = self.misses = 0
 
 
 class Guard:
@@ -111,6 +58,7 @@ class Guard:
         self.scorer = scorer
         self.batch_size = batch_size
         self.cache = PairCache(cache_size)
+        self._scoring = CachedScorer(scorer, self.cache)
         self.policy = policy
         if policy is not None:
             if conditions:
@@ -123,7 +71,7 @@ class Guard:
         else:
             self.threshold = check_threshold(threshold, "threshold")
             self.conditions = _as_conditions(conditions)
-        self._strategy: RoutingStrategy | None = None
+        self._router: Router | None = None
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -182,29 +130,7 @@ class Guard:
 
     def score_pairs(self, pairs: Sequence[Pair]) -> np.ndarray:
         """(n, 3) E/N/C rows for ``pairs``: each distinct pair scored once, cached pairs reused."""
-        out = np.empty((len(pairs), 3), dtype=np.float32)
-        todo: dict[Pair, list[int]] = {}
-        for i, pair in enumerate(pairs):
-            if pair in todo:
-                todo[pair].append(i)
-                continue
-            row = self.cache.get(pair)
-            if row is None:
-                todo[pair] = [i]
-            else:
-                out[i] = row
-        if todo:
-            missing = list(todo)
-            probs = np.asarray(
-                self.scorer.predict(missing, batch_size=self.batch_size),
-                dtype=np.float32,
-            )
-            for pair, row in zip(missing, probs):
-                row = row.copy()
-                row.setflags(write=False)
-                self.cache.put(pair, row)
-                out[todo[pair]] = row
-        return out
+        return self._scoring.predict(pairs, batch_size=self.batch_size)
 
     # ------------------------------------------------------------------ checking
     def check(
@@ -235,7 +161,7 @@ class Guard:
             if threshold is None
             else check_threshold(threshold, "threshold")
         )
-        _check_prompts(prompts)
+        check_prompts(prompts)
         spans: list[tuple[int, int]] = []
         hyps: list[str] = []
         for c in conds:
@@ -265,25 +191,29 @@ class Guard:
 
     # ------------------------------------------------------------------ routing
     @property
-    def strategy(self) -> RoutingStrategy:
-        """The policy's routing strategy, built on first use from the strategy registry."""
-        if self._strategy is None:
-            from crossingguard.guard.routing import build_strategy
+    def router(self) -> Router:
+        """The policy's :class:`Router`, built on first use on this guard's cached scorer (so
+        routes and conditions share the pair cache)."""
+        if self._router is None:
+            from crossingguard.guard.routing.router import Router
 
             if self.policy is None or not self.policy.routes:
                 raise InputError(
                     "route: this guard has no routes; use a policy with a `routes:` section"
                 )
-            self._strategy = build_strategy(self.policy, guard=self)
-        return self._strategy
+            self._router = Router.from_policy(
+                self.policy,
+                scorer=self._scoring,
+                options={"batch_size": self.batch_size},
+            )
+        return self._router
 
     def route(self, prompt: str) -> RouteResult:
         """The best route for ``prompt``, or the policy's fallback when none is good enough."""
         return self.route_batch([prompt])[0]
 
     def route_batch(self, prompts: Sequence[str]) -> list[RouteResult]:
-        _check_prompts(prompts)
-        return list(self.strategy.route(prompts))
+        return self.router.route_batch(prompts)
 
 
 def conditions_from_policy(policy: Policy) -> tuple[Condition, ...]:
@@ -305,16 +235,6 @@ def conditions_from_policy(policy: Policy) -> tuple[Condition, ...]:
             )
         )
     return tuple(out)
-
-
-def _check_prompts(prompts: Sequence[str]) -> None:
-    if isinstance(prompts, str):
-        raise InputError("prompts: expected a list of prompts, got a single string")
-    for i, prompt in enumerate(prompts):
-        if not isinstance(prompt, str) or not prompt.strip():
-            raise InputError(
-                f"prompts -> {i}: prompt must be a non-empty string, got {prompt!r:.80}"
-            )
 
 
 def _as_conditions(conditions: Sequence[ConditionLike]) -> tuple[Condition, ...]:

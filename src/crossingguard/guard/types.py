@@ -1,9 +1,13 @@
-"""Plain data for guard decisions: conditions in, verdicts out (frozen, JSON-ready)."""
+"""Plain data for guard decisions: conditions in, verdicts and routes out (frozen, JSON-ready),
+and the two checks every entry point shares (thresholds, prompts)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
+
+import numpy as np
 
 from crossingguard.errors import InputError
 
@@ -14,6 +18,32 @@ Severity = Literal["low", "medium", "high", "critical"]
 Aggregation = Literal["max", "mean", "min"]
 DEFAULT_THRESHOLD = 0.5
 ACTION_RANK: dict[str, int] = {"allow": 0, "log": 1, "flag": 2, "block": 3}
+
+
+class PairScorer(Protocol):
+    """What the guard and the router need from a scorer: (n, 3) E/N/C rows for n pairs (the real
+    :class:`~crossingguard.inference.scorer.Scorer`, a caching wrapper, or a fake in tests)."""
+
+    @property
+    def name(self) -> str: ...
+
+    def predict(
+        self, pairs: Sequence[tuple[str, str]], *, batch_size: int = 64
+    ) -> np.ndarray: ...
+
+
+def check_prompts(prompts: Sequence[str]) -> list[str]:
+    """A list of non-empty prompt strings, or an ``InputError`` naming the bad one."""
+    if isinstance(prompts, str):
+        raise InputError("prompts: expected a list of prompts, got a single string")
+    out = []
+    for i, prompt in enumerate(prompts):
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise InputError(
+                f"prompts -> {i}: prompt must be a non-empty string, got {prompt!r:.80}"
+            )
+        out.append(prompt)
+    return out
 
 
 def check_threshold(value: float, where: str) -> float:
@@ -117,16 +147,36 @@ class ConditionResult:
 
 
 @dataclass(frozen=True)
+class RouteScore:
+    """One route's score for a prompt and, where the strategy computed them, its parts."""
+
+    id: str
+    score: float
+    entailment: float | None = None
+    similarity: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class RouteResult:
-    """Where a prompt goes: the best route (or the fallback) and every route's score."""
+    """Where a prompt goes, from :class:`~crossingguard.guard.routing.Router` and ``Guard.route``.
+
+    ``best`` is the highest-scoring route (first route wins ties); ``matched`` says whether its
+    ``score`` reached its ``threshold``, and ``route`` is ``best`` if so, else the fallback
+    (``none_of_the_above`` by default). ``scores`` holds every route's final score;
+    ``candidates`` the best few with the strategy's parts (entailment, similarity), best first.
+    """
 
     route: str
     score: float
     matched: bool
-    best: str | None
+    best: str
     threshold: float
     scores: dict[str, float]
-    strategy: str = "nli"
+    strategy: str
+    candidates: tuple[RouteScore, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -123,7 +123,12 @@ class RouteSpec(_Strict):
 
 
 class RoutingSpec(_Strict):
-    """How routes are chosen. ``options`` is passed to the strategy (e.g. an embedding model)."""
+    """How routes are chosen. ``options`` is passed to the strategy (e.g. an embedding model).
+
+    ``threshold`` applies to routes without their own; unset, each strategy's default applies
+    (resolved in :func:`crossingguard.guard.routing.resolve_thresholds`), never
+    ``defaults.threshold``, which is for conditions.
+    """
 
     strategy: RoutingStrategyName = "nli"
     fallback: str = DEFAULT_FALLBACK
@@ -168,13 +173,6 @@ class Policy(_Strict):
     # ---------------------------------------------------------------- derived values
     def condition_threshold(self, cond: ConditionSpec) -> float:
         return self.defaults.threshold if cond.threshold is None else cond.threshold
-
-    def route_threshold(self, route: RouteSpec) -> float:
-        if route.threshold is not None:
-            return route.threshold
-        if self.routing.threshold is not None:
-            return self.routing.threshold
-        return self.defaults.threshold
 
     def hypotheses_of(self, item: ConditionSpec | RouteSpec) -> tuple[str, ...]:
         """The item's hypotheses with its (or the default) template applied."""
