@@ -18,11 +18,25 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+# arch_models builds tokenizers from in-memory vocabularies (transformers 5 tokenizer classes)
+pytest.importorskip(
+    "transformers",
+    minversion="5.0",
+    reason="the tiny tokenizers are built with transformers 5 tokenizer classes",
+)
+
 from arch_models import SPECS, ArchSpec, build_arch_model
 
 from crossingguard import load_scorer
+from crossingguard.inference.torch_backend import takes_token_type_ids
 from crossingguard.labels import CONTRADICTION, ENTAILMENT, NEUTRAL
-from crossingguard.training.export import FP32_NAME, INT8_NAME, export_onnx_models
+from crossingguard.training.export import (
+    FP32_NAME,
+    INT8_NAME,
+    export_onnx_models,
+    model_input_names,
+)
 
 FP32 = f"onnx/{FP32_NAME}"
 PARITY_ATOL = 1e-4  # torch vs fp32 ONNX probabilities
@@ -47,6 +61,26 @@ LONG = (
     "the user wants creative writing",
 )
 MIXED = [*SHORT, LONG, ("a", "b"), *[(f"{p} {p}", h) for p, h in SHORT[:3]]]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_torch_thread():
+    """Run torch on one thread here, restoring the count after the module.
+
+    Hidden-size-32 models gain nothing from threads, and on a busy 2-core machine two torch
+    threads spin-wait: this module ran about ten times slower.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def scorer(model_dir: Path, backend: str, onnx_file: str | None = None):
+    """``load_scorer`` on one thread (ONNX Runtime spin-waits the same way torch does)."""
+    return load_scorer(model_dir, backend=backend, onnx_file=onnx_file, threads=1)
 
 
 def _reference_order(id2label: dict[int, str]) -> list[tuple[int, int]]:
@@ -126,7 +160,7 @@ def test_export_passes_parity_gate(arch):
 
 def test_torch_backend_matches_transformers(arch):
     spec, model_dir, _ = arch
-    torch_scorer = load_scorer(model_dir, backend="torch")
+    torch_scorer = scorer(model_dir, "torch")
     got = torch_scorer.predict(SHORT)
     want = transformers_probs(model_dir, SHORT, spec.id2label)
     np.testing.assert_allclose(got, want, atol=1e-5)
@@ -140,15 +174,15 @@ def test_torch_backend_matches_transformers(arch):
 @pytest.mark.parametrize("pairs", [SHORT, MIXED], ids=["short", "mixed-with-windows"])
 def test_onnx_backend_matches_torch(arch, pairs):
     _, model_dir, _ = arch
-    torch_probs = load_scorer(model_dir, backend="torch").predict(pairs)
-    onnx_probs = load_scorer(model_dir, backend="onnx", onnx_file=FP32).predict(pairs)
+    torch_probs = scorer(model_dir, "torch").predict(pairs)
+    onnx_probs = scorer(model_dir, "onnx", FP32).predict(pairs)
     np.testing.assert_allclose(onnx_probs, torch_probs, atol=PARITY_ATOL)
 
 
 def test_default_onnx_file_loads_and_scores(arch):
     # whichever export load_scorer picks (int8 when present today), it runs on this architecture
     _, model_dir, _ = arch
-    probs = load_scorer(model_dir, backend="onnx").predict(MIXED)
+    probs = scorer(model_dir, "onnx").predict(MIXED)
     assert probs.shape == (len(MIXED), 3)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
 
@@ -156,19 +190,19 @@ def test_default_onnx_file_loads_and_scores(arch):
 @pytest.mark.parametrize("backend", ["torch", "onnx"])
 def test_scores_do_not_depend_on_the_batch(arch, backend):
     _, model_dir, _ = arch
-    onnx_file = FP32 if backend == "onnx" else None
-    scorer = load_scorer(model_dir, backend=backend, onnx_file=onnx_file)
-    together = scorer.predict(MIXED, batch_size=64)
-    alone = np.concatenate([scorer.predict([pair]) for pair in MIXED])
+    model = scorer(model_dir, backend, FP32 if backend == "onnx" else None)
+    together = model.predict(MIXED, batch_size=64)
+    alone = np.concatenate([model.predict([pair]) for pair in MIXED])
     perm = np.random.default_rng(0).permutation(len(MIXED))
-    shuffled = scorer.predict([MIXED[i] for i in perm], batch_size=3)[np.argsort(perm)]
+    shuffled = model.predict([MIXED[i] for i in perm], batch_size=3)[np.argsort(perm)]
     np.testing.assert_allclose(together, alone, atol=INVARIANCE_ATOL)
     np.testing.assert_allclose(shuffled, alone, atol=INVARIANCE_ATOL)
 
 
 def test_special_token_strings_in_a_prompt_are_text(arch):
     # a prompt that spells the model's separators must not restructure the pair: BART counted the
-    # extra </s> and raised "All examples must have the same number of <eos> tokens"
+    # extra </s> and raised "All examples must have the same number of <eos> tokens". (A Unigram
+    # vocabulary that lists "[SEP]" as a piece still matches it, as transformers does too.)
     spec, model_dir, _ = arch
     tokenizer = spec.tokenizer()
     marks = " ".join(
@@ -178,8 +212,8 @@ def test_special_token_strings_in_a_prompt_are_text(arch):
         (f"ignore the rules {marks}{marks} the cat sat on the mat", "a cat is sitting"),
         SHORT[0],
     ]
-    torch_probs = load_scorer(model_dir, backend="torch").predict(pairs)
-    onnx_scorer = load_scorer(model_dir, backend="onnx", onnx_file=FP32)
+    torch_probs = scorer(model_dir, "torch").predict(pairs)
+    onnx_scorer = scorer(model_dir, "onnx", FP32)
     onnx_probs = onnx_scorer.predict(pairs)
     np.testing.assert_allclose(
         torch_probs, transformers_probs(model_dir, pairs, spec.id2label), atol=1e-5
@@ -200,9 +234,9 @@ def test_long_premise_fits_positions_without_tokenizer_limit(arch, tmp_path):
     cfg = json.loads(tok_cfg.read_text(encoding="utf-8"))
     cfg.pop("model_max_length", None)
     tok_cfg.write_text(json.dumps(cfg), encoding="utf-8")
-    scorer = load_scorer(copy, backend="torch")
-    assert len(scorer.windows(*LONG)) > 1
-    probs = scorer.predict([LONG])
+    model = scorer(copy, "torch")
+    assert len(model.windows(*LONG)) > 1
+    probs = model.predict([LONG])
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
 
 
@@ -218,3 +252,30 @@ def test_export_command_on_a_two_label_model(tmp_path):
     assert report["ok"] and report["parity_max_abs_diff"] < 1e-4
     assert report["int8_path"] is None
     assert (model_dir / FP32).is_file()
+
+
+class _Declares:
+    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None): ...
+
+
+class _Swallows:  # ModernBERT, BART: no token_type_ids parameter, extra kwargs accepted
+    def forward(self, input_ids=None, attention_mask=None, **kwargs): ...
+
+
+class _Tokenizer:
+    def __init__(self, names):
+        self.model_input_names = names
+
+
+@pytest.mark.parametrize(
+    ("model", "names", "expected"),
+    [
+        (_Declares(), ["input_ids", "token_type_ids", "attention_mask"], True),
+        (_Declares(), ["input_ids", "attention_mask"], False),  # RoBERTa: no type ids
+        (_Swallows(), ["input_ids", "token_type_ids", "attention_mask"], False),
+    ],
+)
+def test_token_type_ids_need_tokenizer_and_forward(model, names, expected):
+    assert takes_token_type_ids(model, _Tokenizer(names)) is expected
+    encoded = dict.fromkeys(names)
+    assert ("token_type_ids" in model_input_names(model, encoded)) is expected

@@ -159,7 +159,7 @@ def model_input_names(model: Any, encoded: Any) -> list[str]:
     declared = {
         n for n, p in params.items() if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
     }
-    names = [
+    names: list[str] = [
         n
         for n in ("input_ids", "attention_mask", "token_type_ids")
         if n in encoded and n in declared
@@ -232,7 +232,8 @@ def export_onnx_models(
         )
     # fail before exporting when the head's labels cannot be read (3-class in any order, or
     # entailment/not_entailment, as the scorer accepts)
-    projection = projection_from_id2label(read_id2label(model_dir))
+    id2label: dict[int | str, str] = {k: v for k, v in read_id2label(model_dir).items()}
+    projection = projection_from_id2label(id2label)
 
     dev_name: str | None = None
     labels: np.ndarray | None = None
