@@ -26,7 +26,7 @@ pytest.importorskip(
     reason="the tiny tokenizers are built with transformers 5 tokenizer classes",
 )
 
-from arch_models import SPECS, ArchSpec, build_arch_model
+from arch_models import MAX_LENGTH, SPECS, ArchSpec, build_arch_model
 
 from crossingguard import load_scorer
 from crossingguard.inference.torch_backend import takes_token_type_ids
@@ -224,19 +224,39 @@ def test_special_token_strings_in_a_prompt_are_text(arch):
     )
 
 
-def test_long_premise_fits_positions_without_tokenizer_limit(arch, tmp_path):
+def _pair_just_over(model_dir: Path, limit: int) -> tuple[str, str]:
+    """A pair that transformers tokenizes to ``limit + 1`` or ``limit + 2`` tokens."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+    hypothesis = "the user wants a poem"
+    vocabulary = ["the", "cat", "sat", "on", "a", "mat"]
+    words: list[str] = []
+    while True:
+        words.append(vocabulary[len(words) % len(vocabulary)])
+        premise = " ".join(words)
+        n = len(tokenizer(premise, hypothesis)["input_ids"])
+        if n > limit:
+            assert n <= limit + 2, "each word adds at most two tokens"
+            return premise, hypothesis
+
+
+def test_window_fits_the_position_table_without_tokenizer_limit(arch, tmp_path):
     # with no model_max_length saved, the window comes from config.json positions; RoBERTa-style
-    # position tables reserve two rows, so a window two tokens too long would index past the end
+    # tables reserve two rows, so a pair 1-2 tokens over the real limit must be windowed, not
+    # sent whole (which indexes past the position table)
     _, model_dir, _ = arch
     copy = tmp_path / "model"
     shutil.copytree(model_dir, copy)
     tok_cfg = copy / "tokenizer_config.json"
     cfg = json.loads(tok_cfg.read_text(encoding="utf-8"))
-    cfg.pop("model_max_length", None)
+    cfg.pop("model_max_length")
     tok_cfg.write_text(json.dumps(cfg), encoding="utf-8")
+    pair = _pair_just_over(copy, MAX_LENGTH)
     model = scorer(copy, "torch")
-    assert len(model.windows(*LONG)) > 1
-    probs = model.predict([LONG])
+    assert model.max_length == MAX_LENGTH
+    assert len(model.windows(*pair)) > 1
+    probs = model.predict([pair, LONG])
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
 
 
