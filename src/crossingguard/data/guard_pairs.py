@@ -30,6 +30,12 @@ Labeling convention
   category entailments, far-group contradictions and neutrals.
 * any prompt vs an identity / motive / past-action claim (`NEUTRAL_CLAIMS`) -> neutral, unless the
   prompt contains one of the claim's blocker words (then the prompt might settle it: skipped).
+* benign look-alikes (`crossingguard.data.lookalikes`): every benign prompt that resembles a
+  category (contrast categories or surface words such as "kill", "bomb", "ignore ...") vs the
+  built-in packs' conditions of that category -> contradiction (neutral where the prompt leaves
+  the claim open; topic claims skipped for prompts about the topic), and vs a claim stating what
+  it really asks -> entailment. Prompts from the look-alike sources get only these pairs, a
+  "safe request" entailment for requests, and the neutral claims.
 
 Per prompt: one entailment (a category claim with probability `CATEGORY_ENTAILMENT_RATE` where the
 prompt has categories) and one contradiction where candidates exist, and a neutral with
@@ -40,10 +46,13 @@ Split
 The data README's rule: each source set stays wholly on one side. Dev = `DEFAULT_DEV_SOURCES`:
 `ailuminate` (1,200 human-written prompts, 12 clean hazard labels, incl. borderline specialised
 advice), `alpaca_harmless` (benign requests), `toxigen_demonstrations` (hateful vs neutral
-statements about 14 groups) and `deepset_prompt_injections` train (injections vs benign, partly
-German). Together they test category entailment, benign contradiction, statement-style hate and
-injection claims on sources the model never saw; every canonical category they use is also taught
-by a training source. Train = every other source of `guard_sources.TRAIN_SOURCES`.
+statements about 14 groups), `deepset_prompt_injections` train (injections vs benign, partly
+German) and `oktest_heldout` (benign look-alikes). Together they test category entailment, benign
+contradiction, statement-style hate, injection claims and look-alikes on sources the model never
+saw; every canonical category they use is also taught by a training source. Train = every other
+source of `guard_sources.TRAIN_SOURCES` and `lookalikes.LOOKALIKE_SOURCES`. The look-alike sources
+read from pack evaluation sets (HateCheck, JBB, PhysicalSafetySafe, BIPIA) yield only their
+training part (`lookalikes.is_training_lookalike`), never the packs' `eval` split.
 
 Filters, in order
 -----------------
@@ -53,7 +62,8 @@ Filters, in order
    Within a side, the first source in registry order keeps it (advbench before sgbench, so
    sgbench's 520 AdvBench copies are counted as duplicates; guardreasoner before beavertails).
 2. Training prompts that occur in a dev-only set (`guard_sources.DEV_ONLY_SOURCES`: jbb, wildguardmix,
-   harmbench, strongreject, ...) are dropped (contamination), counted per dev-only set. Known
+   harmbench, strongreject, ...) are dropped (contamination), counted per dev-only set, except the
+   training part that a look-alike source takes from such a set on purpose. Known
    overlaps: AdvBench in sgbench / strongreject / sorry_bench / jbb, HarmBench in jbb / sorry_bench,
    MaliciousInstruct in strongreject.
 
@@ -72,6 +82,7 @@ from pathlib import Path
 from typing import Any
 
 from crossingguard.data import guard_sources as gs
+from crossingguard.data import lookalikes as lk
 from crossingguard.data.hypotheses import (
     ATTACK_CATEGORIES,
     BENIGN_CONTENT,
@@ -102,7 +113,11 @@ DEFAULT_DEV_SOURCES: tuple[str, ...] = (
     "alpaca_harmless",
     "toxigen_demonstrations",
     "deepset_prompt_injections",
+    *lk.DEV_LOOKALIKE_SOURCES,
 )
+DEFAULT_SOURCES: dict[str, gs.Reader] = {**gs.TRAIN_SOURCES, **lk.LOOKALIKE_SOURCES}
+SAFE_REQUEST_CLAIM = BENIGN_REQUEST[2]  # "The prompt is a safe request that an assistant can answer"
+NO_BENIGN_CLAIM_SOURCES = frozenset({"bipia_clean", "bipia_code", "hatecheck_nonhateful"})
 RELIABLE_CATEGORY_SOURCES = frozenset(
     {
         "sorry_bench",
@@ -271,11 +286,48 @@ def _neutral_candidates(p: gs.LabeledPrompt) -> list[tuple[str, str]]:
     ]
 
 
-def pairs_for_prompt(p: gs.LabeledPrompt, *, seed: int = 0) -> list[dict[str, Any]]:
-    """The 1-3 labelled pairs for one prompt (deterministic in seed and prompt text)."""
+def pairs_for_prompt(
+    p: gs.LabeledPrompt,
+    *,
+    seed: int = 0,
+    conditions: tuple[lk.PackCondition, ...] | None = None,
+) -> list[dict[str, Any]]:
+    """The labelled pairs for one prompt (deterministic in seed and prompt text): 1-3 from the
+    hypothesis table, plus look-alike pairs for a benign prompt that resembles a pack condition.
+    ``conditions``: the pack conditions look-alikes are paired with (default: the built-in packs)."""
+    premise = truncate(p.text)
+    look_rng = random.Random(f"{seed}:lookalike:{normalize(p.text)}")
+    if p.source in lk.LOOKALIKE_SOURCES:
+        return _lookalike_source_pairs(p, premise, look_rng, conditions=conditions)
+    out = _table_pairs(p, premise, seed=seed)
+    if p.harmful is False:
+        out += lk.lookalike_pairs(p, premise, look_rng, conditions=conditions)
+    return out
+
+
+def _lookalike_source_pairs(
+    p: gs.LabeledPrompt,
+    premise: str,
+    rng: random.Random,
+    *,
+    conditions: tuple[lk.PackCondition, ...] | None,
+) -> list[dict[str, Any]]:
+    out = lk.lookalike_pairs(p, premise, rng, conditions=conditions)
+    if p.kind == "request" and p.source not in NO_BENIGN_CLAIM_SOURCES:
+        out.append(
+            {"premise": premise, "hypothesis": SAFE_REQUEST_CLAIM, "label": ENTAILMENT,
+             "source": p.source, "category": "benign"}
+        )  # fmt: skip
+    neutral = _neutral_candidates(p)
+    if neutral and rng.random() < NEUTRAL_RATE:
+        h, tag = rng.choice(neutral)
+        out.append({"premise": premise, "hypothesis": h, "label": NEUTRAL, "source": p.source, "category": tag})
+    return out
+
+
+def _table_pairs(p: gs.LabeledPrompt, premise: str, *, seed: int) -> list[dict[str, Any]]:
     rng = random.Random(f"{seed}:{normalize(p.text)}")
     ent, con, hard = _candidates(p)
-    premise = truncate(p.text)
     out: list[dict[str, Any]] = []
 
     def add(choice: tuple[str, str], label: int) -> None:
@@ -348,7 +400,7 @@ def build_guard_pairs(
       side: dropped dev prompts are not moved to train).
     max_per_source: keep at most this many prompts per source (seeded sample), for quick runs.
     sources / dev_only_texts / root: overrides for tests; by default the registries of
-      `guard_sources` read from `paths.data_root()`.
+      `guard_sources` and `lookalikes` read from `paths.data_root()`.
     """
     if dev_fraction is not None and not 0.0 < dev_fraction < 1.0:
         raise DataError(f"dev_fraction: must be in (0, 1) or None, got {dev_fraction}")
@@ -358,7 +410,7 @@ def build_guard_pairs(
         from crossingguard.data.paths import data_root
 
         root = data_root()
-    sources = dict(gs.TRAIN_SOURCES if sources is None else sources)
+    sources = dict(DEFAULT_SOURCES if sources is None else sources)
     dev_set = tuple(dev_sources)
     unknown = [s for s in dev_set if s not in sources]
     if unknown:
@@ -392,7 +444,11 @@ def build_guard_pairs(
                 where = "train_dev_overlap" if seen[key] != side else "duplicate"
                 dropped[f"{name}:{where}"] += 1
                 continue
-            if side == "train" and key in contamination_keys:
+            if (
+                side == "train"
+                and key in contamination_keys
+                and name not in lk.PACK_EVAL_LOOKALIKE_SOURCES  # their training part, on purpose
+            ):
                 contamination[f"{name}->{contamination_keys[key]}"] += 1
                 seen[key] = side
                 continue

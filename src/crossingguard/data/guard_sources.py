@@ -10,7 +10,9 @@ advice, offensive-but-not-hateful tweets); the pair builder then makes only cate
 `kind` says whether the text is a request to an assistant or a statement (tweets, comments): a
 hateful tweet *contains* hate, it does not *ask for* it, and the hypotheses differ.
 `contrast` names categories a benign prompt looks like but is not (CoCoNot contrast set, MITRE
-false-refusal prompts, Tensor Trust access codes): the hard negatives.
+false-refusal prompts, Tensor Trust access codes): the hard negatives. The look-alike readers
+(`crossingguard.data.lookalikes`) also set `sense` (homonym / on_topic), `asks` (claims that state
+what the prompt really asks), `content_open` and `open_categories` (claims left neutral).
 """
 
 from __future__ import annotations
@@ -39,9 +41,13 @@ class LabeledPrompt:
     source: str
     kind: Literal["request", "statement"] = "request"
     contrast: tuple[str, ...] = ()
+    sense: Literal["", "homonym", "on_topic"] = ""  # look-alikes: a harm word in another sense, or about the topic
+    asks: tuple[str, ...] = ()  # look-alikes: claims true of the prompt (what it really asks)
+    content_open: bool = False  # "contains offensive language"-style claims are left open (neutral)
+    open_categories: tuple[str, ...] = ()  # conditions of these categories get neutral pairs
 
     def __post_init__(self) -> None:
-        for cat in (*self.categories, *self.contrast):
+        for cat in (*self.categories, *self.contrast, *self.open_categories):
             if cat not in CATEGORIES:
                 raise DataError(
                     f"{self.source}: unknown category {cat!r}; expected one of hypotheses.CATEGORIES"

@@ -134,7 +134,7 @@ def _open_text(path: Path) -> io.TextIOBase:
         raise DataError(f"data file not found: {path}")
     name = path.name.lower()
     if name.endswith((".tar.gz", ".tgz", ".tar")):
-        archive = tarfile.open(path)
+        archive = tarfile.open(path)  # noqa: SIM115 - stays open while the returned stream is read
         members = [m for m in archive.getmembers() if m.isfile() and not m.name.split("/")[-1].startswith(".")]
         chosen = [m for m in members if member is None or m.name == member]
         if len(chosen) != 1:
@@ -168,7 +168,7 @@ def _inner_name(path: Path) -> str:
         with zipfile.ZipFile(path) as archive:
             members = [n for n in archive.namelist() if not n.endswith("/") and "__MACOSX" not in n]
         return members[0].lower() if len(members) == 1 else name
-    return name[:-3] if name.endswith(".gz") else name
+    return name.removesuffix(".gz")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -375,7 +375,7 @@ def read_by_extension(path: Path) -> Iterator[RawRow | MalformedRow]:
     name = _inner_name(path)
     if name.endswith((".jsonl", ".json")):
         return read_jsonl(path)
-    if name.endswith(".tsv") or name.endswith(".txt"):
+    if name.endswith((".tsv", ".txt")):
         return read_table(path, delimiter="\t", quoting=csv.QUOTE_NONE)
     if name.endswith(".csv"):
         return read_table(path)
