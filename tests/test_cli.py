@@ -16,7 +16,7 @@ from crossingguard.inference import loading
 
 runner = CliRunner()
 LINE = re.compile(
-    r"^ ✓ (ENTAILMENT|NEUTRAL|CONTRADICTION): \d+\.\d% \(E: \d+\.\d% N: \d+\.\d%, C: \d+\.\d%\)"
+    r"^ [✓ ] (ENTAILMENT|NEUTRAL|CONTRADICTION): \d+\.\d% \(E: \d+\.\d% N: \d+\.\d%, C: \d+\.\d%\)"
 )
 
 
@@ -139,6 +139,41 @@ def test_check_model_without_id2label_exits_2(
     assert r.exit_code == 2 and "id2label" in r.stderr
 
 
+@pytest.mark.parametrize(("threshold", "fired"), [("0", True), ("1", False)])
+def test_check_marks_only_fired_conditions(
+    tiny_model_dir: Path, threshold: str, fired: bool
+) -> None:
+    """Issue 12: every line had a ✓, fired or not."""
+    r = run("check", "hello", "-c", "a dog", "-c", "a cat", "-m", str(tiny_model_dir),
+            "-t", threshold)  # fmt: skip
+    assert r.exit_code == 0, r.output
+    lines = [x for x in r.stdout.splitlines() if LINE.match(x)]
+    assert len(lines) == 2
+    assert all(x.startswith(" ✓ ") == fired for x in lines)
+    assert all(x.endswith("[FIRED]") == fired for x in lines)
+
+
+def test_check_exit_code(tiny_model_dir: Path) -> None:
+    """Issue 12: `check` exited 0 even when a prompt was blocked; --exit-code says so with 1."""
+    base = ["check", "-", "-c", "a dog", "-m", str(tiny_model_dir), "--exit-code"]
+    blocked = run(*base, "-t", "0", input="one\ntwo\n")
+    assert blocked.exit_code == 1 and blocked.stdout.count("[FIRED]") == 2
+    allowed = run(*base, "-t", "1", input="one\ntwo\n")
+    assert allowed.exit_code == 0
+    assert run(*base[:-1], "-t", "0", input="one\n").exit_code == 0  # opt-in only
+
+
+def test_check_keeps_third_party_output_off_stderr(tiny_model_dir: Path) -> None:
+    """Issue 12: transformers' "Loading weights" bar reached stderr; --verbose brings it back."""
+    pytest.importorskip("sentence_transformers")
+    args = ["check", "hi", "-c", "a dog", "-m", str(tiny_model_dir), "-b", "torch"]
+    quiet = run(*args)
+    assert quiet.exit_code == 0, quiet.output
+    assert quiet.stderr == ""
+    loud = run(*args, "--verbose")
+    assert loud.exit_code == 0 and "Loading weights" in loud.stderr
+
+
 def test_classify_round_trip(tiny_model_dir: Path, tmp_path: Path) -> None:
     rows = [
         {"premise": f"the cat sat {i}", "hypothesis": "a dog", "id": i}
@@ -202,6 +237,8 @@ def test_help_documents_every_option() -> None:
         "--threshold",
         "--json",
         "--threads",
+        "--exit-code",
+        "--verbose",
     ):
         assert opt in text
 

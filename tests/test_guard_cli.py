@@ -88,6 +88,42 @@ def test_check_with_a_policy_file_text(tiny_model_dir: Path, policy_file: Path) 
     assert " ⇒ route " in r.stdout
 
 
+def test_check_prints_thresholds_rounded_like_scores(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    """Issue 12: thresholds printed as whole percentages (or raw fitted floats) could show a
+    fired score below its threshold ("98.6% vs threshold 99%"); both now share a rounding."""
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "version": 1,
+                "conditions": [
+                    {
+                        "id": "a",
+                        "hypotheses": ["a dog"],
+                        "threshold": 0.9857429563999176,
+                    },
+                    {"id": "b", "hypotheses": ["a cat"], "threshold": 0.005},
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
+    r = run("check", "hello", "--policy", str(path), "-m", str(tiny_model_dir))
+    assert r.exit_code == 0, r.output
+    assert "vs threshold 98.6%)" in r.stdout and "vs threshold 0.5%)" in r.stdout
+    assert "0.98574" not in r.stdout and "threshold 99%" not in r.stdout
+
+
+def test_score_vs_threshold_shows_which_side() -> None:
+    from crossingguard.cli.check import score_vs_threshold
+
+    assert score_vs_threshold(0.5, 0.25) == ("50.0%", "25.0%")
+    assert score_vs_threshold(0.98570, 0.98574) == ("98.570%", "98.574%")
+    assert score_vs_threshold(0.9, 0.9) == ("90.0%", "90.0%")
+
+
 def test_check_condition_and_policy_are_exclusive(tiny_model_dir: Path) -> None:
     r = run(
         "check", "hi", "-c", "x", "--policy", "moderation", "-m", str(tiny_model_dir)

@@ -16,6 +16,8 @@ from crossingguard.cli.options import (
     MaxLengthOpt,
     ModelOpt,
     ThreadsOpt,
+    VerboseOpt,
+    third_party_output,
 )
 from crossingguard.errors import InputError
 from crossingguard.guard import ConditionResult, Guard, Verdict
@@ -40,13 +42,25 @@ def read_stdin_prompts() -> list[str]:
 
 
 def format_result(result: ConditionResult) -> str:
-    """The card's usage-example line, e.g. ``✓ ENTAILMENT: 99.9% (E: 99.9% N: 0.0%, C: 0.0%)``."""
+    """The card's usage-example line, e.g. ``✓ ENTAILMENT: 99.9% (E: 99.9% N: 0.0%, C: 0.0%)``;
+    the ``✓`` marks a condition that fired, so a line without it did not."""
+    mark = "✓" if result.fired else " "
     line = (
-        f" ✓ {result.label.upper()}: {result.probability * 100:.1f}% "
+        f" {mark} {result.label.upper()}: {result.probability * 100:.1f}% "
         f"(E: {result.entailment * 100:.1f}% N: {result.neutral * 100:.1f}%, "
         f"C: {result.contradiction * 100:.1f}%)"
     )
     return line + ("  [FIRED]" if result.fired else "")
+
+
+def score_vs_threshold(score: float, threshold: float) -> tuple[str, str]:
+    """Both as percentages, rounded alike to one decimal, or to as many more (up to four) as it
+    takes to show which side of the threshold the score is on."""
+    for decimals in range(1, 5):
+        a, b = f"{score * 100:.{decimals}f}", f"{threshold * 100:.{decimals}f}"
+        if a != b or score == threshold:
+            break
+    return f"{a}%", f"{b}%"
 
 
 def print_text(index: int, prompt: str, verdict: Verdict) -> None:
@@ -63,9 +77,10 @@ def print_policy_text(index: int, prompt: str, verdict: Verdict) -> None:
     typer.echo(f"\n{index}. {preview}")
     for result in verdict.results:
         typer.echo(f" → [{result.name}] {result.hypothesis or result.condition}")
+        score, threshold = score_vs_threshold(result.score, result.threshold)
         typer.echo(
-            format_result(result) + f"  ({result.fire_on} {result.score * 100:.1f}% vs "
-            f"threshold {result.threshold * 100:.0f}%)"
+            format_result(result)
+            + f"  ({result.fire_on} {score} vs threshold {threshold})"
         )
     fired = ", ".join(
         f"{r.name} ({r.action}, {r.score * 100:.1f}%)" for r in verdict.fired_conditions
@@ -166,6 +181,15 @@ def check(
             "whole verdict, incl. allowed, action, fired conditions, route, policy, latency).",
         ),
     ] = False,
+    exit_code: Annotated[
+        bool,
+        typer.Option(
+            "--exit-code",
+            help="Exit with status 1 when any prompt is not allowed (a blocking condition "
+            "fired), for shell pipelines; 0 when all are allowed.",
+        ),
+    ] = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Check prompts against conditions or a policy (default: the moderation pack).
 
@@ -193,6 +217,35 @@ def check(
             "pass --condition or --policy, not both: add the conditions to the policy file"
         )
 
+    with third_party_output(verbose):
+        verdicts = _verdicts(
+            prompts, condition, policy, model, backend, threshold, threads, max_length
+        )
+    for i, (text, verdict) in enumerate(zip(prompts, verdicts, strict=True), 1):
+        if json_output:
+            typer.echo(
+                verdict_json(i, verdict)
+                if condition
+                else policy_verdict_json(i, verdict)
+            )
+        elif condition:
+            print_text(i, text, verdict)
+        else:
+            print_policy_text(i, text, verdict)
+    if exit_code and not all(v.allowed for v in verdicts):
+        raise typer.Exit(1)
+
+
+def _verdicts(
+    prompts: list[str],
+    condition: list[str],
+    policy: str | None,
+    model: str | None,
+    backend: BackendChoice,
+    threshold: float | None,
+    threads: int | None,
+    max_length: int | None,
+) -> list[Verdict]:
     from crossingguard.inference.scorer import load_scorer
 
     if condition:
@@ -221,16 +274,4 @@ def check(
             max_length=max_length,
         )
         guard = Guard(scorer, policy=pol)
-    for i, (text, verdict) in enumerate(
-        zip(prompts, guard.check_batch(prompts), strict=True), 1
-    ):
-        if json_output:
-            typer.echo(
-                verdict_json(i, verdict)
-                if condition
-                else policy_verdict_json(i, verdict)
-            )
-        elif condition:
-            print_text(i, text, verdict)
-        else:
-            print_policy_text(i, text, verdict)
+    return guard.check_batch(prompts)

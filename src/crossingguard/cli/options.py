@@ -1,7 +1,13 @@
-"""Options shared by commands that load a model."""
+"""Options shared by commands that load a model, and what ``--verbose`` lets through."""
 
 from __future__ import annotations
 
+import logging
+import os
+import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from enum import Enum
 from typing import Annotated
 
@@ -54,3 +60,71 @@ BatchSizeOpt = Annotated[
         "--batch-size", min=1, help="Pairs per model call; results do not depend on it."
     ),
 ]
+VerboseOpt = Annotated[
+    bool,
+    typer.Option(
+        "--verbose",
+        "-v",
+        help="Also show third-party loading progress bars and warnings (transformers, "
+        "sentence-transformers, huggingface_hub) on stderr.",
+    ),
+]
+
+# Libraries whose loading chatter (progress bars, advisory warnings) says nothing a user of the
+# command can act on; `--verbose` lets it through.
+THIRD_PARTY = ("transformers", "sentence_transformers", "huggingface_hub", "torch")
+_QUIET_ENV = {
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "TRANSFORMERS_VERBOSITY": "error",
+    "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1",
+}
+
+
+@contextmanager
+def third_party_output(verbose: bool) -> Iterator[None]:
+    """Keep third-party progress bars, warnings and log lines off stderr inside the block unless
+    ``verbose``; our own messages (errors, notices) are untouched. Restores everything after."""
+    if verbose:
+        yield
+        return
+    with ExitStack() as stack:
+        saved_env = {k: os.environ.get(k) for k in _QUIET_ENV}
+        os.environ.update(_QUIET_ENV)  # read by libraries imported inside the block
+        stack.callback(_restore_env, saved_env)
+        stack.enter_context(warnings.catch_warnings())
+        pattern = "|".join(THIRD_PARTY)
+        warnings.filterwarnings("ignore", module=rf"({pattern})(\.|$)")
+        for name in THIRD_PARTY:
+            logger = logging.getLogger(name)
+            stack.callback(logger.setLevel, logger.level)
+            logger.setLevel(logging.ERROR)
+        _silence_loaded_progress_bars(stack)
+        yield
+
+
+def _restore_env(saved: dict[str, str | None]) -> None:
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def _silence_loaded_progress_bars(stack: ExitStack) -> None:
+    """Libraries already imported read the environment once; switch their bars off directly."""
+    if "huggingface_hub" in sys.modules:
+        from huggingface_hub.utils import (
+            are_progress_bars_disabled,
+            disable_progress_bars,
+            enable_progress_bars,
+        )
+
+        if not are_progress_bars_disabled():
+            disable_progress_bars()
+            stack.callback(enable_progress_bars)
+    if "transformers" in sys.modules:
+        from transformers.utils import logging as hf_logging
+
+        if hf_logging.is_progress_bar_enabled():
+            hf_logging.disable_progress_bar()
+            stack.callback(hf_logging.enable_progress_bar)
