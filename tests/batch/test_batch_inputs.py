@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 
 pa = pytest.importorskip("pyarrow")
-import pyarrow.parquet as pq  # noqa: E402
+import pyarrow.parquet as pq
 
-from crossingguard.batch.inputs import (  # noqa: E402
+from crossingguard.batch.inputs import (
     count_rows,
     plan_inputs,
     read_chunks,
 )
-from crossingguard.batch.manifest import RangeSet  # noqa: E402
-from crossingguard.errors import InputError  # noqa: E402
+from crossingguard.batch.manifest import RangeSet
+from crossingguard.errors import InputError
 
 
 def read_all(path: Path, *, id_column: str | None = None, chunk_rows: int = 3, skip=()):
@@ -104,7 +104,12 @@ def test_csv_malformed_record_bad_utf8_and_quoted_newlines(tmp_path: Path) -> No
         (2, "4", None, "invalid_utf8"),
         (3, "5", None, "empty_prompt"),
         (4, "6", "ok", None),
-        (5, "5", None, "malformed_csv"),  # skipped records follow the rows of their block
+        (
+            5,
+            "5",
+            None,
+            "malformed_csv",
+        ),  # skipped records follow the rows of their block
     ]
     bad = [e for c in chunks for e in c.rejected() if e["kind"] == "malformed_csv"]
     assert bad[0]["line"] == 4
@@ -112,9 +117,7 @@ def test_csv_malformed_record_bad_utf8_and_quoted_newlines(tmp_path: Path) -> No
 
 def test_parquet_nulls_and_non_string_types(tmp_path: Path) -> None:
     path = tmp_path / "in.parquet"
-    pq.write_table(
-        pa.table({"text": ["a", None, "", "d"], "n": [1, 2, 3, 4]}), path
-    )
+    pq.write_table(pa.table({"text": ["a", None, "", "d"], "n": [1, 2, 3, 4]}), path)
     _, chunks = read_all(path)
     assert [k for c in chunks for k in c.kinds] == [
         None,
@@ -158,7 +161,8 @@ def test_folder_rows_are_numbered_across_sorted_files(tmp_path: Path) -> None:
 def test_skip_leaves_out_committed_rows(tmp_path: Path) -> None:
     path = tmp_path / "in.jsonl"
     path.write_text(
-        "".join(json.dumps({"text": f"t{i}"}) + "\n" for i in range(10)), encoding="utf-8"
+        "".join(json.dumps({"text": f"t{i}"}) + "\n" for i in range(10)),
+        encoding="utf-8",
     )
     _, chunks = read_all(path, skip=RangeSet([[0, 4], [6, 7]]))
     assert [r for c in chunks for r in c.rows] == [4, 5, 7, 8, 9]
@@ -167,7 +171,9 @@ def test_skip_leaves_out_committed_rows(tmp_path: Path) -> None:
 def test_missing_columns_and_inputs_are_errors_before_scoring(tmp_path: Path) -> None:
     csv = tmp_path / "in.csv"
     csv.write_text("prompt,id\nhi,1\n", encoding="utf-8")
-    with pytest.raises(InputError, match=r"no column 'text' \(columns: prompt, id\).*--text-column"):
+    with pytest.raises(
+        InputError, match=r"no column 'text' \(columns: prompt, id\).*--text-column"
+    ):
         plan_inputs(csv, text_column="text", id_column=None)
     with pytest.raises(InputError, match="no column 'key'.*--id-column"):
         plan_inputs(csv, text_column="prompt", id_column="key")

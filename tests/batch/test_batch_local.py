@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 
 pa = pytest.importorskip("pyarrow")
-import pyarrow.parquet as pq  # noqa: E402
-from fakes import FakeScorer  # noqa: E402
+import pyarrow.parquet as pq
+from fakes import FakeScorer
 
-from crossingguard.batch import BatchJob, Layout, run_local  # noqa: E402
-from crossingguard.batch import shards as shards_module  # noqa: E402
-from crossingguard.errors import DataError, InputError  # noqa: E402
-from crossingguard.guard import Guard  # noqa: E402
-from crossingguard.policy import policy_from_dict  # noqa: E402
+from crossingguard.batch import BatchJob, Layout, run_local
+from crossingguard.batch import shards as shards_module
+from crossingguard.errors import DataError, InputError
+from crossingguard.guard import Guard
+from crossingguard.policy import policy_from_dict
 
 POLICY = {
     "version": 1,
@@ -59,7 +59,9 @@ def output(out: Path) -> pa.Table:
 
 
 def errors(out: Path) -> list[dict]:
-    return [json.loads(line) for line in (out / "errors.jsonl").read_text().splitlines()]
+    return [
+        json.loads(line) for line in (out / "errors.jsonl").read_text().splitlines()
+    ]
 
 
 def many_rows(path: Path, n: int = 60) -> Path:
@@ -90,7 +92,9 @@ def test_verdicts_errors_and_summary_are_exact(tmp_path: Path) -> None:
     assert table.column_names == ["row", "id", "allowed", "action", "fired", "scores"]
     assert table.schema.metadata[b"crossingguard.policy"].startswith(b"shop@")
     rows = table.to_pylist()
-    assert [(r["row"], r["id"], r["allowed"], r["action"], r["fired"]) for r in rows] == [
+    assert [
+        (r["row"], r["id"], r["allowed"], r["action"], r["fired"]) for r in rows
+    ] == [
         (0, "a", False, "block", ["weapons"]),
         (1, "b", True, "flag", ["refund"]),
         (3, "d", True, "allow", []),
@@ -115,7 +119,8 @@ def test_verdicts_errors_and_summary_are_exact(tmp_path: Path) -> None:
 
 def test_routes_add_route_columns_and_counts(tmp_path: Path) -> None:
     inp = write_jsonl(
-        tmp_path / "in.jsonl", [{"text": "refund now"}, {"text": "the app"}, {"text": "hi"}]
+        tmp_path / "in.jsonl",
+        [{"text": "refund now"}, {"text": "the app"}, {"text": "hi"}],
     )
     summary = run_local(make_job(tmp_path, inp, ROUTED), guard=fake_guard(ROUTED))
     table = output(tmp_path / "out")
@@ -165,7 +170,10 @@ def test_resume_after_a_crash_at_each_commit_step_gives_each_row_once(
     inp = many_rows(tmp_path / "in.jsonl")
     ref_dir = tmp_path / "ref"
     ref_dir.mkdir()
-    run_local(make_job(ref_dir, inp, id_column="id", shard_rows=8, batch_size=4), guard=fake_guard())
+    run_local(
+        make_job(ref_dir, inp, id_column="id", shard_rows=8, batch_size=4),
+        guard=fake_guard(),
+    )
     job = make_job(tmp_path, inp, id_column="id", shard_rows=8, batch_size=4)
     with monkeypatch.context() as m:
         crash_on(m, where, at_call=3)
@@ -178,7 +186,9 @@ def test_resume_after_a_crash_at_each_commit_step_gives_each_row_once(
     summary = run_local(job, guard=fake_guard())
     assert summary["rows_resumed"] == 16 and summary["rows_this_run"] == 60 - 16
     assert output(out).equals(output(ref_dir / "out"))
-    assert (out / "errors.jsonl").read_bytes() == (ref_dir / "out" / "errors.jsonl").read_bytes()
+    assert (out / "errors.jsonl").read_bytes() == (
+        ref_dir / "out" / "errors.jsonl"
+    ).read_bytes()
     ids = output(out).column("id").to_pylist() + [e["id"] for e in errors(out)]
     assert sorted(ids) == sorted(f"x{i}" if i % 7 != 3 else str(i) for i in range(60))
     assert not [p for p in (out / "data").iterdir() if p.name.startswith(".")]
@@ -201,11 +211,17 @@ def test_resuming_a_different_job_is_an_error_that_says_what_changed(
     inp = many_rows(tmp_path / "in.jsonl", 20)
     run_local(make_job(tmp_path, inp, shard_rows=5), guard=fake_guard())
     other = {**POLICY, "conditions": POLICY["conditions"][:1]}
-    with pytest.raises(InputError, match=r"the policy changed .*shop@\w+, now shop@\w+"):
+    with pytest.raises(
+        InputError, match=r"the policy changed .*shop@\w+, now shop@\w+"
+    ):
         run_local(make_job(tmp_path, inp, other), guard=fake_guard(other))
-    with pytest.raises(InputError, match=r"the model changed .*fake \[\w+\], now other"):
+    with pytest.raises(
+        InputError, match=r"the model changed .*fake \[\w+\], now other"
+    ):
         run_local(make_job(tmp_path, inp), guard=fake_guard(name="other"))
-    with pytest.raises(InputError, match=r"--id-column changed since .* \(None, now 'id'\)"):
+    with pytest.raises(
+        InputError, match=r"--id-column changed since .* \(None, now 'id'\)"
+    ):
         run_local(make_job(tmp_path, inp, id_column="id"), guard=fake_guard())
     with inp.open("a") as f:
         f.write('{"text": "one more"}\n')
@@ -231,16 +247,24 @@ def test_a_second_run_on_the_same_folder_is_refused(tmp_path: Path) -> None:
 
 def test_fail_on_error_stops_at_the_first_bad_row(tmp_path: Path) -> None:
     inp = many_rows(tmp_path / "in.jsonl", 10)
-    with pytest.raises(DataError, match=r"in.jsonl line 4: row 3 \(id 3\) rejected: not valid JSON"):
+    with pytest.raises(
+        DataError, match=r"in.jsonl line 4: row 3 \(id 3\) rejected: not valid JSON"
+    ):
         run_local(make_job(tmp_path, inp, fail_on_error=True), guard=fake_guard())
 
 
-def test_worker_processes_give_the_same_output(tmp_path: Path, tiny_model_dir: Path) -> None:
+def test_worker_processes_give_the_same_output(
+    tmp_path: Path, tiny_model_dir: Path
+) -> None:
     inp = many_rows(tmp_path / "in.jsonl", 40)
     one = tmp_path / "one"
     one.mkdir()
-    run_local(make_job(one, inp, model=str(tiny_model_dir), batch_size=4, shard_rows=10))
-    two = make_job(tmp_path, inp, model=str(tiny_model_dir), batch_size=4, shard_rows=10, workers=2)
+    run_local(
+        make_job(one, inp, model=str(tiny_model_dir), batch_size=4, shard_rows=10)
+    )
+    two = make_job(
+        tmp_path, inp, model=str(tiny_model_dir), batch_size=4, shard_rows=10, workers=2
+    )
     summary = run_local(two)
     assert summary["workers"] == 2 and summary["model"] == "model"
     assert output(tmp_path / "out").equals(output(one / "out"))
