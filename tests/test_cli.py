@@ -65,6 +65,17 @@ def test_check_json(tiny_model_dir: Path) -> None:
     ] == pytest.approx(1, abs=1e-5)
 
 
+def test_check_json_is_the_verdict_for_conditions_and_policies(
+    tiny_model_dir: Path,
+) -> None:
+    """Issue 13: `check --json` had one shape for --condition and another for policies."""
+    model = ["-m", str(tiny_model_dir), "--json"]
+    adhoc = json.loads(run("check", "hello", "-c", "a dog", *model).stdout)
+    policy = json.loads(run("check", "hello", "--policy", "moderation", *model).stdout)
+    assert set(adhoc) == set(policy) >= {"index", "allowed", "action", "fired", "model"}
+    assert set(adhoc["conditions"][0]) == set(policy["conditions"][0])
+
+
 def test_check_reads_prompts_from_stdin(tiny_model_dir: Path) -> None:
     for args in (["-"], []):
         r = run("check", *args, "-c", "a dog", "-m", str(tiny_model_dir), "--json",

@@ -93,3 +93,64 @@ def test_guard_on_tiny_model(tiny_model_dir) -> None:
         and result.entailment + result.neutral + result.contradiction
         == pytest.approx(1, abs=1e-5)
     )
+
+
+def test_from_model_and_from_policy_pass_scorer_options(tiny_model_dir) -> None:
+    """Issue 13: the CLI rebuilt from_policy because it could not take scorer options."""
+    guard = Guard.from_model(
+        tiny_model_dir, conditions=["a dog"], backend="onnx", max_length=32, threads=1
+    )
+    assert (guard.scorer.backend, guard.scorer.max_length) == ("onnx", 32)
+    guard = Guard.from_policy("moderation", model=tiny_model_dir, max_length=40)
+    assert guard.scorer.max_length == 40
+    with pytest.raises(InputError, match="backend: must be auto, onnx or torch"):
+        Guard.from_model(tiny_model_dir, backend="gpu")
+
+
+POLICY = {
+    "version": 1,
+    "defaults": {"threshold": 0.5},
+    "conditions": [
+        {"id": "dog", "hypotheses": ["dog"]},
+        {"id": "cat", "hypotheses": ["cat"], "threshold": 0.95},
+    ],
+}
+
+
+def test_from_policy_threshold_overrides() -> None:
+    from crossingguard.policy import policy_from_dict
+
+    policy = policy_from_dict(POLICY)
+    plain = Guard.from_policy(policy, scorer=FakeScorer()).check("a cat")
+    assert [r.threshold for r in plain.results] == [0.5, 0.95]
+    low = Guard.from_policy(policy, scorer=FakeScorer(), threshold=0.0).check("a cat")
+    assert [r.threshold for r in low.results] == [0.0, 0.95]  # own thresholds stay
+    assert low.result("dog").fired and not plain.result("dog").fired
+    by_id = Guard.from_policy(policy, scorer=FakeScorer(), thresholds={"cat": 0.99})
+    assert by_id.check("a cat").result("cat").threshold == 0.99
+    assert not by_id.check("a cat").result("cat").fired
+    with pytest.raises(InputError, match="thresholds: no condition 'bird'.*dog, cat"):
+        Guard.from_policy(policy, scorer=FakeScorer(), thresholds={"bird": 0.5})
+    with pytest.raises(
+        InputError, match=r"thresholds -> cat: must be a number in \[0, 1\]"
+    ):
+        Guard.from_policy(policy, scorer=FakeScorer(), thresholds={"cat": 2})
+    with pytest.raises(InputError, match="threshold: must be a number"):
+        Guard.from_policy(policy, scorer=FakeScorer(), threshold=-1)
+    with pytest.raises(InputError, match="not both"):
+        Guard.from_policy(policy, scorer=FakeScorer(), backend="onnx")
+    with pytest.raises(InputError, match="need a policy"):
+        Guard(FakeScorer(), conditions=["cat"], thresholds={"cat": 0.5})
+
+
+def test_verdict_json_shape_is_one() -> None:
+    """`check --json` printed two shapes (ad-hoc conditions vs policies); now Verdict.to_dict."""
+    from crossingguard.policy import policy_from_dict
+
+    adhoc = Guard(FakeScorer(), conditions=["cat"]).check("a cat").to_dict()
+    policy = (
+        Guard(FakeScorer(), policy=policy_from_dict(POLICY)).check("a cat").to_dict()
+    )
+    assert set(adhoc) == set(policy)
+    assert set(adhoc["conditions"][0]) == set(policy["conditions"][0])
+    assert json.loads(json.dumps(adhoc))["conditions"][0]["name"] is None

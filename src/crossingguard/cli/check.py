@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -95,32 +95,10 @@ def print_policy_text(index: int, prompt: str, verdict: Verdict) -> None:
         typer.echo(f" ⇒ route {r.route} (best {r.best}: {r.score * 100:.1f}%)")
 
 
-def policy_verdict_json(index: int, verdict: Verdict) -> str:
-    return json.dumps({"index": index, **verdict.to_dict()}, ensure_ascii=False)
-
-
 def verdict_json(index: int, verdict: Verdict) -> str:
-    conditions = [
-        {
-            "condition": r.condition,
-            "label": r.label,
-            "entailment": r.entailment,
-            "neutral": r.neutral,
-            "contradiction": r.contradiction,
-            "fired": r.fired,
-            "threshold": r.threshold,
-        }
-        for r in verdict.results
-    ]
-    return json.dumps(
-        {
-            "index": index,
-            "fired": verdict.fired,
-            "model": verdict.model,
-            "conditions": conditions,
-        },
-        ensure_ascii=False,
-    )
+    """One line of ``--json``: the prompt's 1-based ``index`` and ``Verdict.to_dict()``, the same
+    shape for ad-hoc conditions and policies (and for the library and the server)."""
+    return json.dumps({"index": index, **verdict.to_dict()}, ensure_ascii=False)
 
 
 @app.command()
@@ -176,9 +154,9 @@ def check(
         bool,
         typer.Option(
             "--json",
-            help="Print one JSON object per prompt: index, fired, model and per condition its "
-            "label, entailment, neutral, contradiction, fired and threshold (with a policy: the "
-            "whole verdict, incl. allowed, action, fired conditions, route, policy, latency).",
+            help="Print one JSON object per prompt: its index and the verdict (allowed, action, "
+            "fired, fired_conditions, route, model, policy, latency_ms, warnings and per "
+            "condition its label, entailment, neutral, contradiction, score, threshold, fired).",
         ),
     ] = False,
     exit_code: Annotated[
@@ -223,11 +201,7 @@ def check(
         )
     for i, (text, verdict) in enumerate(zip(prompts, verdicts, strict=True), 1):
         if json_output:
-            typer.echo(
-                verdict_json(i, verdict)
-                if condition
-                else policy_verdict_json(i, verdict)
-            )
+            typer.echo(verdict_json(i, verdict))
         elif condition:
             print_text(i, text, verdict)
         else:
@@ -246,32 +220,20 @@ def _verdicts(
     threads: int | None,
     max_length: int | None,
 ) -> list[Verdict]:
-    from crossingguard.inference.scorer import load_scorer
-
+    options: dict[str, Any] = {
+        "backend": backend.value,
+        "threads": threads,
+        "max_length": max_length,
+    }
     if condition:
-        scorer = load_scorer(
-            model, backend=backend.value, threads=threads, max_length=max_length
-        )
-        guard = Guard(
-            scorer,
-            conditions=condition,
-            threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
+        guard = Guard.from_model(
+            model, conditions=condition, threshold=threshold, **options
         )
     else:
-        from crossingguard.policy import load_policy
-
-        pol = load_policy(policy if policy is not None else "moderation")
-        if threshold is not None:
-            pol = pol.model_copy(
-                update={
-                    "defaults": pol.defaults.model_copy(update={"threshold": threshold})
-                }
-            )
-        scorer = load_scorer(
-            model if model is not None else pol.model,
-            backend=backend.value,
-            threads=threads,
-            max_length=max_length,
+        guard = Guard.from_policy(
+            policy if policy is not None else "moderation",
+            model=model,
+            threshold=threshold,
+            **options,
         )
-        guard = Guard(scorer, policy=pol)
     return guard.check_batch(prompts)

@@ -9,9 +9,9 @@ scorer's results do not depend on batch size or order, so neither do the guard's
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,7 +27,6 @@ from crossingguard.guard.types import (
     check_prompts,
     check_threshold,
 )
-from crossingguard.inference.backends import BackendName
 from crossingguard.labels import LABELS, label_to_id
 
 if TYPE_CHECKING:
@@ -50,26 +49,43 @@ class Guard:
         scorer: PairScorer,
         *,
         conditions: Sequence[ConditionLike] = (),
-        threshold: float = DEFAULT_THRESHOLD,
+        threshold: float | None = None,
+        thresholds: Mapping[str, float] | None = None,
         batch_size: int = 64,
         policy: Policy | None = None,
         cache_size: int = DEFAULT_CACHE_SIZE,
     ) -> None:
+        """``threshold`` is the default for conditions without their own (``None``: the
+        policy's ``defaults.threshold``, else 0.5); ``thresholds`` overrides a policy's
+        conditions by id."""
         self.scorer = scorer
         self.batch_size = batch_size
         self.cache = PairCache(cache_size)
         self._scoring = CachedScorer(scorer, self.cache)
         self.policy = policy
+        if threshold is not None:
+            check_threshold(threshold, "threshold")
         if policy is not None:
             if conditions:
                 raise InputError(
                     "conditions: give either a policy or conditions, not both (add the "
                     "conditions to the policy file instead)"
                 )
-            self.threshold = policy.defaults.threshold
-            self.conditions = conditions_from_policy(policy)
+            self.threshold = (
+                policy.defaults.threshold if threshold is None else float(threshold)
+            )
+            self.conditions = conditions_from_policy(
+                policy, default=self.threshold, overrides=thresholds
+            )
         else:
-            self.threshold = check_threshold(threshold, "threshold")
+            if thresholds:
+                raise InputError(
+                    "thresholds: per-condition overrides need a policy (its condition ids); "
+                    "give ad-hoc conditions as Condition(text, threshold=...) instead"
+                )
+            self.threshold = (
+                DEFAULT_THRESHOLD if threshold is None else float(threshold)
+            )
             self.conditions = _as_conditions(conditions)
         self._router: Router | None = None
 
@@ -80,17 +96,24 @@ class Guard:
         name_or_path: str | Path | None = None,
         *,
         conditions: Sequence[ConditionLike] = (),
-        threshold: float = DEFAULT_THRESHOLD,
-        backend: BackendName = "auto",
-        threads: int | None = None,
+        threshold: float | None = None,
+        batch_size: int = 64,
         cache_size: int = DEFAULT_CACHE_SIZE,
+        **scorer_options: Any,
     ) -> Guard:
-        """A guard on a built-in model name, model directory or hub id (``None``: default)."""
+        """A guard on a built-in model name, model directory or hub id (``None``: the default).
+
+        ``scorer_options`` go to :func:`~crossingguard.inference.scorer.load_scorer` as they are
+        (``backend``, ``threads``, ``max_length``, ``onnx_file``, ``precision``, ``device``).
+        """
         from crossingguard.inference.scorer import load_scorer
 
-        scorer = load_scorer(name_or_path, backend=backend, threads=threads)
         return cls(
-            scorer, conditions=conditions, threshold=threshold, cache_size=cache_size
+            load_scorer(name_or_path, **scorer_options),
+            conditions=conditions,
+            threshold=threshold,
+            batch_size=batch_size,
+            cache_size=cache_size,
         )
 
     @classmethod
@@ -100,15 +123,19 @@ class Guard:
         *,
         scorer: PairScorer | None = None,
         model: str | Path | None = None,
-        backend: BackendName = "auto",
-        threads: int | None = None,
+        threshold: float | None = None,
+        thresholds: Mapping[str, float] | None = None,
         batch_size: int = 64,
         cache_size: int = DEFAULT_CACHE_SIZE,
+        **scorer_options: Any,
     ) -> Guard:
         """A guard for a policy file, a built-in pack name (``"moderation"``) or a Policy.
 
         The model is ``model`` if given, else the policy's ``model``, else the default built-in
-        model; pass ``scorer`` to reuse one already loaded (or a fake in tests).
+        model, loaded with ``scorer_options`` (as in :meth:`from_model`); or pass ``scorer`` to
+        reuse one already loaded (or a fake in tests). ``threshold`` replaces the policy's
+        default threshold (conditions with their own keep theirs); ``thresholds`` sets
+        conditions by id (``{"violence": 0.9}``).
         """
         from crossingguard.policy.loader import load_policy
 
@@ -117,11 +144,21 @@ class Guard:
             from crossingguard.inference.scorer import load_scorer
 
             scorer = load_scorer(
-                model if model is not None else policy.model,
-                backend=backend,
-                threads=threads,
+                model if model is not None else policy.model, **scorer_options
             )
-        return cls(scorer, policy=policy, batch_size=batch_size, cache_size=cache_size)
+        elif scorer_options or model is not None:
+            raise InputError(
+                "scorer: pass a loaded scorer or model/scorer options "
+                f"({', '.join(sorted(scorer_options)) or 'model'}), not both"
+            )
+        return cls(
+            scorer,
+            policy=policy,
+            threshold=threshold,
+            thresholds=thresholds,
+            batch_size=batch_size,
+            cache_size=cache_size,
+        )
 
     # ------------------------------------------------------------------ scoring
     @property
@@ -216,16 +253,36 @@ class Guard:
         return self.router.route_batch(prompts)
 
 
-def conditions_from_policy(policy: Policy) -> tuple[Condition, ...]:
-    """The guard conditions a policy describes (templates applied, thresholds resolved)."""
+def conditions_from_policy(
+    policy: Policy,
+    *,
+    default: float | None = None,
+    overrides: Mapping[str, float] | None = None,
+) -> tuple[Condition, ...]:
+    """The guard conditions a policy describes, templates applied and thresholds resolved:
+    ``overrides[id]``, else the condition's own threshold, else ``default`` (``None``: the
+    policy's ``defaults.threshold``)."""
+    overrides = dict(overrides or {})
+    unknown = sorted(set(overrides) - {c.id for c in policy.conditions})
+    if unknown:
+        raise InputError(
+            f"thresholds: no condition {', '.join(map(repr, unknown))} in policy "
+            f"{policy.name!r}; its conditions are {', '.join(c.id for c in policy.conditions)}"
+        )
     out = []
     for spec in policy.conditions:
         texts = policy.hypotheses_of(spec)
+        if spec.id in overrides:
+            threshold = check_threshold(overrides[spec.id], f"thresholds -> {spec.id}")
+        elif spec.threshold is None and default is not None:
+            threshold = default
+        else:
+            threshold = policy.condition_threshold(spec)
         out.append(
             Condition(
                 texts[0],
                 name=spec.id,
-                threshold=policy.condition_threshold(spec),
+                threshold=threshold,
                 fire_on=spec.fire_on,
                 hypotheses=texts,
                 aggregation=spec.aggregation,
