@@ -22,14 +22,29 @@ Labeling convention, per utterance
 Intents whose utterances overlap in meaning (:data:`CONFUSABLE`, e.g. ``general_explain`` and
 ``general_repeat``) are never each other's contradiction.
 
+Many domains
+------------
+Beside HWU64 and SNIPS, the sets of :mod:`crossingguard.data.intent_sources` (:data:`EXTRA_SETS`:
+SGD with its schema descriptions as hypotheses, MultiDoGO, NLU++ with its ontology questions,
+HINT3, DSTC11) build pairs by the same convention through :func:`catalog_pairs`, with these
+differences: the hard negative is a *sibling* (another intent of the utterance's domain - SGD
+service family, MultiDoGO domain, HINT3 bot, DSTC11 file) that the set's catalog allows to
+contradict it (reviewed confusable pairs and SGD's find/book siblings never are), nearest by the
+embedder when one is given, else an intent of another domain; a multi-label utterance (NLU++,
+MultiDoGO) entails any of its labels and only contradicts what contradicts all of them; an
+out-of-scope query (HINT3 ``NO_NODES_DETECTED``) entails nothing and is paired with intents of its
+bot: contradiction, or neutral where it shares a content word with the description (it may be
+about that intent's subject, just not ask for it).
+
 Split and held-out sets
 -----------------------
-Pairs come from the *train* splits of :data:`TRAIN_SETS` (HWU64, SNIPS); the dev file from the
-same intents' held-out utterances (HWU64 test, SNIPS valid). BANKING77, MASSIVE and sebis build no
-pairs: BANKING77 is the zero-shot routing evaluation (its intents never appear in training), and
-MASSIVE reuses HWU64 utterances, so it must not be evaluated at all after training on these pairs.
-Utterances are deduplicated by normalised text; train utterances that also occur in any
-evaluation split (HWU64 test, SNIPS valid/test, BANKING77 test, sebis) are dropped.
+Pairs come from the *train* splits of :data:`TRAIN_SETS` (HWU64, SNIPS) and the train side of
+each extra set; the dev file from held-out utterances (HWU64 test, SNIPS valid, each extra set's
+dev side). BANKING77, MASSIVE and sebis build no pairs: BANKING77 is the zero-shot routing
+evaluation (its intents never appear in training), and MASSIVE reuses HWU64 utterances, so it
+must not be evaluated at all after training on these pairs. Utterances are deduplicated by
+normalised text; train utterances that also occur in any evaluation split (HWU64 test, SNIPS
+valid/test, BANKING77 train and test, sebis) are dropped.
 Deterministic for a seed: each utterance's choices use a generator seeded with (seed, text).
 """
 
@@ -43,6 +58,7 @@ from typing import Any
 
 import numpy as np
 
+from crossingguard.data.intent_sources import INTENT_SOURCES, IntentCatalog, IntentRow
 from crossingguard.routing.evaluation import normalise
 from crossingguard.routing.intents import (
     PHRASINGS,
@@ -59,10 +75,14 @@ EVAL_SETS: tuple[tuple[str, str], ...] = (
     ("hwu64", "test"),
     ("snips", "valid"),
     ("snips", "test"),
+    ("banking77", "train"),  # BANKING77 stays unseen: no utterance of it in training
     ("banking77", "test"),
     ("sebis", "train"),
     ("sebis", "test"),
 )
+EXTRA_SETS: tuple[str, ...] = tuple(INTENT_SOURCES)  # sgd, multidogo, nlupp, hint3, dstc11
+DEV_MAX_PER_INTENT = 50  # extra sets' dev side: enough for a dev check, not a second training set
+OOS_PAIRS = 2  # intents an out-of-scope query is paired with
 FAR_CONTRADICTION_RATE = 0.3
 HARD_NEGATIVE_POOL = 4  # embedding neighbours a hard negative is drawn from
 SECOND_HARD_NEGATIVE_RATE = 0.5
@@ -223,6 +243,142 @@ def pairs_for(
     return out
 
 
+_STOP = frozenset(
+    ["a", "an", "the", "to", "of", "for", "in", "on", "at", "my", "me", "i", "you", "your", "their", "them", "they", "it", "is", "are", "be", "do", "does", "can", "how", "what", "when", "where", "why", "which", "who", "with", "and", "or", "not", "no", "yes", "please", "want", "would", "like", "need", "about", "from", "this", "that", "some", "any", "get", "know"]
+)
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in normalise(text).split() if len(w) > 2 and w not in _STOP}
+
+
+def _describe(cat: IntentCatalog, key: str, phrasing: int) -> str:
+    return PHRASINGS[phrasing % len(PHRASINGS)].format(cat.actions[key])
+
+
+def catalog_pairs(
+    row: IntentRow,
+    cat: IntentCatalog,
+    siblings: Sequence[str],
+    others: Sequence[str],
+    seed: int,
+    *,
+    neighbours: Sequence[str] | None = None,
+) -> list[dict[str, Any]]:
+    """The pairs of one row of an extra set (module docstring, "Many domains").
+
+    ``siblings``: the other intents of the row's domain; ``others``: the set's intents of other
+    domains; ``neighbours``: intents nearest to the utterance, best first (embedder), if any.
+    """
+    rng = random.Random(f"{seed}:{row.dataset}:{normalise(row.text)}")
+    phr = lambda: rng.randrange(len(PHRASINGS))
+    category = "|".join(row.labels) or "out_of_scope"
+    out: list[dict[str, Any]] = []
+
+    def add(h: str, label: int) -> None:
+        out.append({"premise": row.text, "hypothesis": h, "label": label, "source": row.dataset, "category": category})
+
+    if not row.labels:  # out of scope: nothing entailed
+        words = _content_words(row.text)
+        for key in rng.sample(list(siblings), min(OOS_PAIRS, len(siblings))):
+            add(_describe(cat, key, phr()), 1 if words & _content_words(cat.actions[key]) else 2)
+        return out
+    own = rng.choice(row.labels)
+    add(_describe(cat, own, phr()), 0)
+    if len(row.labels) > 1 and rng.random() < 0.5:
+        add(_describe(cat, rng.choice([x for x in row.labels if x != own]), phr()), 0)
+    ok = lambda key: key not in row.labels and all(cat.contradictable(lab, key) for lab in row.labels)
+    near = [k for k in siblings if ok(k)]
+    far = [k for k in others if ok(k)]
+    if neighbours is not None:
+        ranked = [k for k in neighbours if ok(k)]
+        near_set = set(near)
+        near = [k for k in ranked if k in near_set][:HARD_NEGATIVE_POOL] or ranked[:HARD_NEGATIVE_POOL]
+    if near:
+        add(_describe(cat, rng.choice(near), phr()), 2)
+    if far and (not near or rng.random() < FAR_CONTRADICTION_RATE):
+        add(_describe(cat, rng.choice(far), phr()), 2)
+    if rng.random() < NEUTRAL_RATE:
+        words = set(normalise(row.text).split())
+        options = [(t, b) for t, b in NEUTRAL_CLAIMS if not words & set(b)]
+        if options:
+            template, _ = rng.choice(options)
+            add(template.replace("{}", cat.actions[own]), 1)
+    return out
+
+
+def _cap_rows(rows: list[IntentRow], cap: int | None, seed: int) -> tuple[list[IntentRow], int]:
+    if cap is None:
+        return rows, 0
+    by_intent: dict[str, list[IntentRow]] = defaultdict(list)
+    for r in rows:  # out-of-scope queries are capped per domain (a HINT3 bot), not all together
+        by_intent[r.labels[0] if r.labels else f"out_of_scope@{r.domain}"].append(r)
+    kept: list[IntentRow] = []
+    dropped = 0
+    for intent in sorted(by_intent):
+        group = by_intent[intent]
+        if len(group) > cap:
+            dropped += len(group) - cap
+            group = random.Random(f"{seed}:{group[0].dataset}:{intent}").sample(group, cap)
+        kept.extend(group)
+    return kept, dropped
+
+
+def _row_neighbours(rows: Sequence[IntentRow], cat: IntentCatalog, embedder: TextEmbedder) -> list[list[str]]:
+    keys = sorted(cat.actions)
+    desc = embedder.embed([PHRASINGS[0].format(cat.actions[k]) for k in keys])
+    vec = embedder.embed([r.text for r in rows], batch_size=128)
+    order = np.argsort(-(vec @ desc.T), axis=1, kind="stable")
+    return [[keys[j] for j in row] for row in order]
+
+
+def _extra_set_pairs(
+    name: str,
+    split: str,
+    *,
+    exclude: set[str],
+    max_per_intent: int | None,
+    seed: int,
+    embedder: TextEmbedder | None,
+    root: Any = None,
+) -> tuple[list[dict[str, Any]], int, Counter[str], set[str]]:
+    """Pairs of one extra set's side: (pairs, utterances, dropped counts, kept text keys)."""
+    from crossingguard.data.paths import data_root
+
+    rows, cat = INTENT_SOURCES[name](root or data_root(), split)
+    dropped: Counter[str] = Counter()
+    seen = set(exclude)
+    unique = []
+    for r in rows:
+        key = normalise(r.text)
+        if not key:
+            dropped["empty"] += 1
+        elif key in exclude:
+            dropped[f"{name}/{split}: in an evaluation split or the other side"] += 1
+        elif key in seen:
+            dropped[f"{name}/{split}: duplicate"] += 1
+        else:
+            seen.add(key)
+            unique.append(r)
+    unique, over = _cap_rows(unique, max_per_intent, seed)
+    if over:
+        dropped[f"{name}/{split}: over max_per_intent"] += over
+    domain_of = dict(cat.domains)
+    members: dict[str, set[str]] = defaultdict(set)
+    for key, dom in domain_of.items():
+        members[dom].add(key)
+    for r in unique:
+        members[r.domain].update(r.labels)
+    everything = sorted(cat.actions)
+    near = _row_neighbours(unique, cat, embedder) if embedder is not None and unique else None
+    out: list[dict[str, Any]] = []
+    for i, r in enumerate(unique):
+        siblings = sorted(members[r.domain])
+        others = [k for k in everything if k not in members[r.domain]]
+        out += catalog_pairs(r, cat, siblings, others, seed, neighbours=near[i] if near else None)
+    return out, len(unique), dropped, {normalise(r.text) for r in unique}
+
+
 def _collect(
     sets: Sequence[tuple[str, str]],
     *,
@@ -291,14 +447,21 @@ def build_intent_pairs(
     max_per_intent: int | None = DEFAULT_MAX_PER_INTENT,
     train_sets: Sequence[tuple[str, str]] = TRAIN_SETS,
     dev_sets: Sequence[tuple[str, str]] = DEV_SETS,
+    extra_sets: Sequence[str] = EXTRA_SETS,
     embedder: TextEmbedder | None = None,
 ) -> IntentPairs:
     """Train and dev pairs plus a report (sizes, label balance per split and source, drops).
 
     With an ``embedder``, hard negatives are the intents whose descriptions the embedder puts
     nearest to each utterance (what the hybrid router's shortlist will confuse); without one,
-    other intents of the utterance's domain.
+    other intents of the utterance's domain. ``extra_sets``: names from
+    ``crossingguard.data.intent_sources.INTENT_SOURCES`` (default: all).
     """
+    unknown = [n for n in extra_sets if n not in INTENT_SOURCES]
+    if unknown:
+        from crossingguard.errors import InputError
+
+        raise InputError(f"extra_sets: unknown set(s) {unknown}; expected names from {sorted(INTENT_SOURCES)}")
     eval_keys = {normalise(r.text) for d, s in EVAL_SETS for r in load_intents(d, s)}
     train_utts, dropped = _collect(
         train_sets, exclude=eval_keys, max_per_intent=max_per_intent, seed=seed
@@ -317,15 +480,34 @@ def build_intent_pairs(
         near = _neighbours(utts, names, embedder) if embedder is not None else {}
         for i, u in enumerate(utts):
             out.extend(pairs_for(u, names[u.dataset], seed, neighbours=near.get(i)))
+    extra_utterances = {"train": 0, "dev": 0}
+    taken = eval_keys | train_keys | {normalise(u.text) for u in dev_utts}
+    for name in extra_sets:
+        pairs, n, extra_dropped, keys = _extra_set_pairs(
+            name, "train", exclude=taken,
+            max_per_intent=max_per_intent, seed=seed, embedder=embedder,
+        )  # fmt: skip
+        result.train += pairs
+        extra_utterances["train"] += n
+        dropped.update(extra_dropped)
+        taken |= keys
+        dev_pairs, n_dev, dev_extra_dropped, dev_keys = _extra_set_pairs(
+            name, "dev", exclude=taken, max_per_intent=DEV_MAX_PER_INTENT, seed=seed, embedder=embedder,
+        )  # fmt: skip
+        result.dev += dev_pairs
+        extra_utterances["dev"] += n_dev
+        dropped.update(dev_extra_dropped)
+        taken |= dev_keys
+    for out in (result.train, result.dev):
         random.Random(seed).shuffle(out)
     result.report = {
         "train": {
-            "utterances": len(train_utts),
+            "utterances": len(train_utts) + extra_utterances["train"],
             "pairs": len(result.train),
             "labels": _label_counts(result.train),
         },
         "dev": {
-            "utterances": len(dev_utts),
+            "utterances": len(dev_utts) + extra_utterances["dev"],
             "pairs": len(result.dev),
             "labels": _label_counts(result.dev),
         },
@@ -338,11 +520,14 @@ def build_intent_pairs(
             for split, rows in (("train", result.train), ("dev", result.dev))
             for src in sorted({r["source"] for r in rows})
         },
-        "train_sets": [f"{d}/{s}" for d, s in train_sets],
-        "dev_sets": [f"{d}/{s}" for d, s in dev_sets],
+        "train_sets": [f"{d}/{s}" for d, s in train_sets] + [f"{n}/train" for n in extra_sets],
+        "dev_sets": [f"{d}/{s}" for d, s in dev_sets] + [f"{n}/dev" for n in extra_sets],
         "held_out": [
-            "banking77 (all intents)",
+            "banking77 (all intents, train and test)",
             "sebis",
+            "sgd test",
+            "multidogo test",
+            "hint3: the dev half of the out-of-scope test queries (intent_sources.hint3_oos_part)",
             "massive (never evaluate: reuses HWU64)",
         ],
         "max_per_intent": max_per_intent,
