@@ -76,7 +76,7 @@ def ship_command(
     ] = None,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Evaluate only the first N pairs per set.")] = None,
 ) -> None:
-    """Export (fp32 + gated int8 ONNX), evaluate, shrink to fp16 and install a run as a built-in model."""
+    """Shrink to fp16, export the weightless fp32 ONNX graph, evaluate and install a run as a built-in model."""
     from rich.console import Console
 
     from crossingguard.cli.errors import cli_errors

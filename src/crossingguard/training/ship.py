@@ -1,12 +1,13 @@
-"""Ship a trained run as a built-in model: export, gate, evaluate, shrink, card, install.
+"""Ship a trained run as a built-in model: shrink, export, evaluate, card, install.
 
     crossingguard ship runs/mini --name crossingguard-nli-mini
 
-What lands in ``src/crossingguard/models/NAME`` is what the card promises: int8 ONNX for the default
-backend (kept only if it passes the export gate), fp16 safetensors for the torch backend,
-sentence-transformers' ``CrossEncoder(path)`` and further distillation, the tokenizer and config,
-and a model card whose numbers come from the evaluation run here. The fp32 ONNX stays in the run
-folder (it is measured, not shipped) to keep the package small.
+What lands in ``src/crossingguard/models/NAME`` is what the card promises: one master copy of the
+weights, fp16 ``model.safetensors`` (for the torch backend, sentence-transformers'
+``CrossEncoder(path)`` and further distillation), the weightless fp32 ONNX graph that the default
+backend fills from those weights at load (``onnx/graph.onnx`` + ``graph_weights.json``), the
+tokenizer and config, and a model card whose numbers come from the evaluation run here on that
+default path. No int8 file is shipped: dynamic int8 is batch-dependent and drifted from fp32.
 """
 
 from __future__ import annotations
@@ -42,25 +43,20 @@ def _licence(source: str) -> str:
 def evaluate_variants(
     model_dir: Path, eval_sets: tuple[str, ...], *, limit: int | None, console: Console
 ) -> dict[str, dict[str, Any]]:
-    """F1 and throughput of the fp32 and int8 ONNX exports on each eval set."""
+    """F1 of the default scoring path (ONNX fp32 from the shipped fp16 weights) on each eval set."""
     from crossingguard.data.nli import load_nli
     from crossingguard.evaluation.nli_eval import evaluate_nli
     from crossingguard.inference.scorer import load_scorer
 
-    results: dict[str, dict[str, Any]] = {}
     datasets = [load_nli(name) for name in eval_sets]
     if limit:
         datasets = [d.head(limit) for d in datasets]
-    for variant, file in (("onnx-fp32", "model.onnx"), ("onnx-int8", "model_qint8_avx512_vnni.onnx")):
-        path = model_dir / "onnx" / file
-        if not path.exists():
-            continue
-        scorer = load_scorer(model_dir, backend="onnx", onnx_file=path)
-        results[variant] = {}
-        for data in datasets:
-            ev = evaluate_nli(scorer, data, show_progress=True)
-            results[variant][data.name] = ev.to_dict()
-            console.print(f"{variant} {data.name}: F1 micro {ev.to_dict()['f1_micro']:.4f}")
+    scorer = load_scorer(model_dir, backend="onnx")
+    results: dict[str, dict[str, Any]] = {"onnx-fp32": {}}
+    for data in datasets:
+        ev = evaluate_nli(scorer, data, show_progress=True)
+        results["onnx-fp32"][data.name] = ev.to_dict()
+        console.print(f"onnx-fp32 {data.name}: F1 micro {ev.to_dict()['f1_micro']:.4f}")
     return results
 
 
@@ -81,15 +77,14 @@ def ship_model(
     name: str,
     dest_root: str | Path | None = None,
     eval_sets: tuple[str, ...] = SHIPPED_EVAL_SETS,
-    gate_set: str = "mnli-dev-matched",
     limit: int | None = None,
-    max_f1_drop: float = 0.01,
     console: Console | None = None,
 ) -> Path:
     """Export and gate ``run_dir/final``, evaluate it, and install it as built-in model ``name``."""
     from crossingguard.inference.loading import MODELS_DIR
-    from crossingguard.training.export import export_onnx_models, save_fp16_safetensors
+    from crossingguard.training.export import export_fp32, save_fp16_safetensors
     from crossingguard.training.model_card import write_model_card
+    from crossingguard.training.onnx_graph import write_weightless_graph
     from crossingguard.training.trainer import hardware_description
 
     console = console or Console(stderr=True)
@@ -103,21 +98,8 @@ def ship_model(
 
     dest_root = Path(dest_root) if dest_root else MODELS_DIR
     dest_root.mkdir(parents=True, exist_ok=True)  # fail before the long work, not after it
-    console.print(f"exporting {final} to ONNX (fp32 + gated int8 on {gate_set})")
-    report = export_onnx_models(final, dev=gate_set, max_dev=2000, max_f1_drop=max_f1_drop)
-    if not report.ok or not report.int8_path:
-        raise ModelError(f"export gate failed, not shipping: {json.dumps(report.to_dict())}")
-
     key = _evaluation_key(final, eval_sets, limit)
     key_file = run_dir / "evaluation.key"
-    if (run_dir / "evaluation.json").is_file() and key_file.is_file() and key_file.read_text() == key:
-        console.print(f"reusing {run_dir / 'evaluation.json'} (same weights, sets and limit)")
-        evaluation = json.loads((run_dir / "evaluation.json").read_text())
-    else:
-        evaluation = evaluate_variants(final, eval_sets, limit=limit, console=console)
-        (run_dir / "evaluation.json").write_text(json.dumps(evaluation, indent=2))
-        key_file.write_text(key)
-
     dest = dest_root / name
     with tempfile.TemporaryDirectory(dir=dest_root) as tmp:
         staged = Path(tmp) / name
@@ -126,10 +108,20 @@ def ship_model(
             if item.name in _SKIP:
                 continue
             (shutil.copytree if item.is_dir() else shutil.copy2)(item, staged / item.name)
-        (staged / "onnx").mkdir()
-        shutil.copy2(report.int8_path, staged / "onnx" / Path(report.int8_path).name)
-        (staged / "onnx" / "export_report.json").write_text(json.dumps(report.to_dict(), indent=2))
+        # One master copy of the weights (fp16); the ONNX graph is exported from exactly those
+        # weights and shipped without them (crossingguard.training.onnx_graph).
         save_fp16_safetensors(staged)
+        console.print(f"exporting {staged.name} to a weightless fp32 ONNX graph")
+        full = export_fp32(staged, Path(tmp) / "model.onnx")
+        write_weightless_graph(full, staged)
+        full.unlink()
+        if (run_dir / "evaluation.json").is_file() and key_file.is_file() and key_file.read_text() == key:
+            console.print(f"reusing {run_dir / 'evaluation.json'} (same weights, sets and limit)")
+            evaluation = json.loads((run_dir / "evaluation.json").read_text())
+        else:
+            evaluation = evaluate_variants(staged, eval_sets, limit=limit, console=console)
+            (run_dir / "evaluation.json").write_text(json.dumps(evaluation, indent=2))
+            key_file.write_text(key)
         (staged / "training_summary.json").write_text(json.dumps(summary, indent=2))
         (staged / "evaluation.json").write_text(json.dumps(evaluation, indent=2))
         sources = data_report["sources"]
@@ -138,9 +130,8 @@ def ship_model(
         ]
         loss = train_config["loss"]
         distil = train_config["distillation"]
-        int8 = evaluation.get("onnx-int8", {})
         fp32 = evaluation.get("onnx-fp32", {})
-        extra = _variant_table(fp32, int8) + _training_notes(train_config, summary)
+        extra = _training_notes(train_config, summary)
         write_model_card(
             staged,
             name=name,
@@ -159,7 +150,7 @@ def ship_model(
             beta=distil["beta"] if loss == "distillation" else None,
             training_time_s=summary.get("train_seconds_this_run"),
             hardware=summary.get("hardware", "unknown"),
-            eval_results=int8 or fp32,
+            eval_results=fp32,
             eval_hardware=hardware_description(),
             extra_sections=extra,
             learning_curve_png="learning_curve.png" if (staged / "learning_curve.png").exists() else None,
@@ -171,26 +162,6 @@ def ship_model(
         staged.rename(dest)
     console.print(f"installed {dest}")
     return dest
-
-
-def _variant_table(fp32: dict, int8: dict) -> str:
-    if not fp32 and not int8:
-        return ""
-    names = list(int8 or fp32)
-    lines = [
-        "## fp32 vs int8 ONNX",
-        "",
-        "F1 micro (accuracy) per dev set, measured by `crossingguard ship` on the full sets.",
-        "",
-        "| Export | " + " | ".join(names) + " |",
-        "| --- | " + " | ".join("---" for _ in names) + " |",
-    ]
-    for label, results in (("fp32", fp32), ("int8 (shipped)", int8)):
-        if results:
-            lines.append(
-                f"| {label} | " + " | ".join(f"{results[n]['f1_micro']:.4f}" for n in names if n in results) + " |"
-            )
-    return "\n".join(lines) + "\n\n"
 
 
 def _training_notes(config: dict, summary: dict) -> str:
