@@ -217,6 +217,22 @@ class Server:
             "crossingguard_batch_items_sum", 0.0
         )
 
+    def rss_mb(self) -> float | None:
+        """Resident memory of the server process (Linux /proc), model loaded and warmed."""
+        try:
+            status = Path(f"/proc/{self.proc.pid}/status").read_text(encoding="utf-8")
+        except OSError:
+            return None
+        kb = next(
+            (
+                int(line.split()[1])
+                for line in status.splitlines()
+                if line.startswith("VmRSS:")
+            ),
+            None,
+        )
+        return None if kb is None else kb / 1024
+
     def stop(self) -> None:
         self.proc.terminate()
         try:
@@ -290,7 +306,9 @@ def markdown(report: dict[str, Any]) -> str:
             f"loopback, {report['machine']['cpus']} CPU cores shared with the load generator. "
             f"Offline `Guard.check_batch` ceiling: **{ceiling:.2f} prompts/s** "
             f"(before {report['offline_runs'][0]['prompts_per_s']:.2f}, after "
-            f"{report['offline_runs'][1]['prompts_per_s']:.2f})."
+            f"{report['offline_runs'][1]['prompts_per_s']:.2f}). Server memory (RSS) once "
+            f"ready: {fmt(report['server_rss_mb']['ready']['batched'])} MB, after the runs: "
+            f"{fmt(report['server_rss_mb']['end']['batched'])} MB (batched server)."
         ),
         "",
         "| clients | batching | req/s | vs offline | p50 ms | p95 ms | p99 ms | errors | mean batch (prompts) |",
@@ -380,6 +398,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         batched.wait_ready()
         unbatched.wait_ready()
+        rss_ready = {"batched": batched.rss_mb(), "unbatched": unbatched.rss_mb()}
         for clients in levels:
             for server, label in ((batched, "on"), (unbatched, "off")):
                 run = measure(server, prompts, clients, args.max_seconds)
@@ -391,6 +410,7 @@ def main(argv: list[str] | None = None) -> None:
                 )
             )
             print(f"  overload: {overload_result}", flush=True)
+        rss_end = {"batched": batched.rss_mb(), "unbatched": unbatched.rss_mb()}
     finally:
         batched.stop()
         unbatched.stop()
@@ -407,6 +427,7 @@ def main(argv: list[str] | None = None) -> None:
         "backend": backend,
         "pairs_per_prompt": pairs,
         "servers": {"batched": batched.command, "unbatched": unbatched.command},
+        "server_rss_mb": {"ready": rss_ready, "end": rss_end},
         "machine": {
             "cpus": os.cpu_count(),
             "platform": platform.platform(),

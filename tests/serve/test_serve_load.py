@@ -60,6 +60,7 @@ def test_markdown_reports_the_targets_honestly() -> None:
         ],
         "targets": {"clients": 32, "batched_vs_offline": 0.75, "batched_vs_unbatched": 1.5},
         "overload": None,
+        "server_rss_mb": {"ready": {"batched": 150.0}, "end": {"batched": 200.0}},
     }  # fmt: skip
     text = serve_load.markdown(report)
     assert "| 32 | on | 3.00 | 0.75x | 10 | 20 | 30 | 0 | 4.0 |" in text
