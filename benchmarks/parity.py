@@ -26,6 +26,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from pack_common import EVAL_SETS  # noqa: E402
+from readme_section import replace_section  # noqa: E402
 
 from crossingguard.data.nli import load_nli  # noqa: E402
 from crossingguard.errors import DataError  # noqa: E402
@@ -75,6 +76,7 @@ def main() -> None:
     parser.add_argument("--pack-prompts", type=int, default=20, help="eval-split prompts per data set")
     parser.add_argument("--invariance-pairs", type=int, default=300)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/parity"))
+    parser.add_argument("--readme", type=Path, help="also replace the README's parity block")
     args = parser.parse_args()
 
     sets = workloads(args.nli_limit, args.pack_prompts)
@@ -127,6 +129,8 @@ def main() -> None:
         )
     (args.out / "parity.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
+    if args.readme:
+        replace_section(args.readme, "parity", "\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -12,9 +12,15 @@ sys.path.insert(0, str(Path(__file__).parent))
 from tiny_model import build_tiny_nli_model
 
 
+def _need_torch() -> None:
+    """The tiny model is built with torch: without the train extra its tests skip, not error."""
+    pytest.importorskip("torch", reason="building the tiny test model needs the train extra (torch)")
+
+
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A random 2-layer BERT NLI model (E/N/C id2label) with ``onnx/model.onnx``; do not modify."""
+    _need_torch()
     return build_tiny_nli_model(tmp_path_factory.mktemp("tiny-nli") / "model")
 
 
@@ -23,6 +29,7 @@ def tiny_model_factory(tmp_path_factory: pytest.TempPathFactory):
     """Build variants (other id2label, permuted head, no ONNX) into fresh session temp dirs."""
 
     def make(name: str, **kwargs: object) -> Path:
+        _need_torch()
         return build_tiny_nli_model(tmp_path_factory.mktemp(name) / "model", **kwargs)  # type: ignore[arg-type]
 
     return make
