@@ -11,7 +11,6 @@ from fakes import FakeScorer
 from openai.types import ModerationCreateResponse
 from servekit import GatedScorer, make_app, running, wait_ready
 
-from crossingguard.cli.check import policy_verdict_json
 from crossingguard.errors import ModelError
 from crossingguard.guard import Guard
 from crossingguard.policy import load_policy
@@ -128,7 +127,9 @@ async def test_check_with_a_policy_is_check_json_per_prompt(shop_policy: Path) -
     got = r.json()["verdicts"]
     expected = Guard.from_policy(shop_policy, scorer=FakeScorer()).check_batch(prompts)
     for i, (verdict, want) in enumerate(zip(got, expected), 1):
-        want_json = json.loads(policy_verdict_json(i, want))
+        want_json = json.loads(
+            json.dumps({"index": i, **want.to_dict()})
+        )  # `check --json`
         for item in (verdict, want_json):
             item.pop("latency_ms")
             item.pop("route")  # the route is checked in test_route

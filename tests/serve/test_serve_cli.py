@@ -84,3 +84,54 @@ def test_serve_process_answers_and_drains_on_sigterm(tiny_model_dir: Path) -> No
     assert proc.returncode in (0, -signal.SIGTERM), out
     assert "Application shutdown complete" in out
     assert "finishing 0 queued request(s)" in out
+
+
+def test_environment_variables_configure_the_service(
+    monkeypatch, tmp_path: Path
+) -> None:
+    import uvicorn
+
+    captured: dict = {}
+    monkeypatch.setattr(
+        uvicorn, "run", lambda app, **kw: captured.update(app=app, **kw)
+    )
+    keys = tmp_path / "keys"
+    keys.write_text("file-key-0123456789abcdef\n", encoding="utf-8")
+    env = {
+        "CROSSINGGUARD_POLICY": "prompt-injection moderation",
+        "CROSSINGGUARD_HOST": "0.0.0.0",
+        "CROSSINGGUARD_PORT": "9123",
+        "CROSSINGGUARD_MAX_BATCH_SIZE": "8",
+        "CROSSINGGUARD_MAX_WAIT_MS": "12.5",
+        "CROSSINGGUARD_TIMEOUT": "3",
+        "CROSSINGGUARD_API_KEYS_FILE": str(keys),
+        "CROSSINGGUARD_API_KEYS": "env-key-0123456789abcdef",
+        "CROSSINGGUARD_CORS_ORIGINS": "https://a.example https://b.example",
+        "CROSSINGGUARD_GRACEFUL_TIMEOUT": "7",
+    }
+    result = runner.invoke(app, ["serve", "--max-prompts", "5"], env=env)
+    assert result.exit_code == 0, result.output
+    settings = captured["app"].state.service.settings
+    assert settings.policies == ("prompt-injection", "moderation")
+    assert settings.default_policy == "prompt-injection"
+    assert (settings.max_batch_size, settings.max_wait_ms, settings.timeout_s) == (
+        8,
+        12.5,
+        3.0,
+    )
+    assert settings.max_prompts == 5  # the option and the environment together
+    assert settings.api_keys == (
+        "file-key-0123456789abcdef",
+        "env-key-0123456789abcdef",
+    )
+    assert settings.cors_origins == ("https://a.example", "https://b.example")
+    assert (
+        captured["host"],
+        captured["port"],
+        captured["timeout_graceful_shutdown"],
+    ) == ("0.0.0.0", 9123, 7)
+    assert "env-key" not in repr(settings)
+    no_keys = runner.invoke(
+        app, ["serve", "--host", "0.0.0.0"], env={"CROSSINGGUARD_API_KEYS": ""}
+    )
+    assert no_keys.exit_code == 0 and "without API keys" in no_keys.output

@@ -44,7 +44,9 @@ class ServeSettings(BaseModel):
     max_conditions: int = Field(default=32, ge=1)
 
     # security
-    api_keys: tuple[str, ...] = ()
+    api_keys: tuple[str, ...] = Field(
+        default=(), repr=False
+    )  # never in logs or tracebacks
     cors_origins: tuple[str, ...] = ()
 
     warmup: bool = True
