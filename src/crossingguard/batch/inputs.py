@@ -183,7 +183,10 @@ def _columns(path: Path, fmt: InputFormat) -> list[str]:
             read_options=pacsv.ReadOptions(
                 use_threads=False, block_size=CSV_BLOCK_BYTES
             ),
-            convert_options=pacsv.ConvertOptions(column_types={}),
+            # bad records and bytes are rows for errors.jsonl, not a reason to fail here
+            parse_options=pacsv.ParseOptions(
+                newlines_in_values=True, invalid_row_handler=lambda row: "skip"
+            ),
         )
         names = list(reader.schema.names)
         reader.close()
@@ -251,7 +254,7 @@ def _check_text(value: Any, column: str) -> tuple[str | None, str | None, str | 
             return (
                 None,
                 "invalid_utf8",
-                f"{column!r} is not valid UTF-8 (byte {exc.start})",
+                f"{column!r} is not valid UTF-8 (at byte offset {exc.start})",
             )
     if not isinstance(value, str):
         return (
@@ -275,7 +278,7 @@ def _check_id(value: Any, column: str) -> tuple[str | None, str | None, str | No
             return (
                 None,
                 "invalid_utf8",
-                f"{column!r} is not valid UTF-8 (byte {exc.start})",
+                f"{column!r} is not valid UTF-8 (at byte offset {exc.start})",
             )
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         return (
@@ -349,7 +352,7 @@ def _jsonl_row(
             str(row),
             None,
             kind="invalid_utf8",
-            reason=f"line is not valid UTF-8 (byte {exc.start})",
+            reason=f"line is not valid UTF-8 (at byte offset {exc.start})",
             line=lineno,
         )
         return

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from crossingguard.errors import DataError
 
@@ -44,9 +44,9 @@ def count_output(
     route_counts: Counter[str] = Counter()
     rows = 0
     files = data_files(data_dir)
-    if files:
-        columns = ["action", "fired"] + (["route"] if routes else [])
-        for batch in ds.dataset(files, format="parquet").to_batches(columns=columns):
+    columns = ["action", "fired"] + (["route"] if routes else [])
+    for path in files:
+        for batch in pq.ParquetFile(path).iter_batches(columns=columns):
             rows += batch.num_rows
             actions.update(_value_counts(batch.column("action")))
             fired.update(_value_counts(pc.list_flatten(batch.column("fired"))))
