@@ -179,12 +179,27 @@ def test_onnx_backend_matches_torch(arch, pairs):
     np.testing.assert_allclose(onnx_probs, torch_probs, atol=PARITY_ATOL)
 
 
-def test_default_onnx_file_loads_and_scores(arch):
-    # whichever export load_scorer picks (int8 when present today), it runs on this architecture
+def test_default_onnx_path_matches_torch(arch):
+    # the default (fp32) file, chosen by load_scorer with an int8 export lying beside it
     _, model_dir, _ = arch
-    probs = scorer(model_dir, "onnx").predict(MIXED)
+    default = scorer(model_dir, "onnx").predict(MIXED)
+    np.testing.assert_allclose(
+        default, scorer(model_dir, "torch").predict(MIXED), atol=PARITY_ATOL
+    )
+
+
+def test_int8_export_runs_when_asked_for(arch):
+    # opt-in int8 runs the export where this CPU and the probe check allow, else fp32 with a
+    # notice; either way the quantized graph of this architecture must load and score
+    _, model_dir, _ = arch
+    int8 = load_scorer(
+        model_dir, backend="onnx", onnx_file=f"onnx/{INT8_NAME}", threads=1
+    )
+    probs = int8.predict(MIXED)
     assert probs.shape == (len(MIXED), 3)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+    asked = load_scorer(model_dir, backend="onnx", precision="int8", threads=1)
+    assert asked.predict(MIXED).shape == (len(MIXED), 3)
 
 
 @pytest.mark.parametrize("backend", ["torch", "onnx"])
