@@ -124,7 +124,8 @@ def print_mix_report(mix: TrainingMix, console: Console) -> None:
             str(r["conflicting"]), str(r["contaminated"]), str(r["malformed"]), str(r["used"]),
             " / ".join(str(used.get(n, 0)) for n in LABEL_SET_NAMES),
         )  # fmt: skip
-    console.print(table)
+    # wide enough for one line per source even where stderr is not a terminal (80 columns)
+    Console(file=console.file, width=max(console.width, 150)).print(table)
     counts = mix_label_counts(mix.labels)
     console.print(
         "labels E/N/C: {} / {} / {}; two-way not-entailed (N or C): {}".format(*counts.values())
