@@ -30,3 +30,4 @@ from crossingguard.cli import guard_commands, policy_commands  # noqa: E402,F401
 from crossingguard.cli import routing_commands  # noqa: E402,F401
 from crossingguard.cli import serve_commands  # noqa: E402,F401
 from crossingguard.cli import batch_commands  # noqa: E402,F401
+from crossingguard.cli import bench_commands  # noqa: E402,F401
