@@ -1,7 +1,7 @@
 """Load benchmark of the guard service on loopback: micro-batching on vs off, and the ceiling.
 
     python benchmarks/serve_load.py [--model crossingguard-nli-mini] [--clients 1,8,32]
-        [--prompts 64] [--max-seconds 90] [--overload-clients 128] [--overload-seconds 15]
+        [--prompts 48] [--max-seconds 75] [--overload-clients 128] [--overload-seconds 15]
         [--out benchmarks/results/serve] [--readme README.md]
 
 Each request is one prompt against the ``moderation`` pack (13 conditions, 28 hypotheses) on
@@ -10,7 +10,7 @@ micro-batching (``--max-batch-size 32``) and one without (``--max-batch-size 1``
 is its own model call, as in a server that calls ``guard.check`` per request); both with
 ``--cache-size 0`` so repeated prompts are scored again. For 1, 8 and 32 concurrent clients
 (each sends its next request when the last one is answered) the same prompts go to both servers
-back to back, batched first. The ceiling is ``Guard.check_batch`` of the same prompts in this
+back to back, batched first: every prompt once, or cycling until 3 requests per client. The ceiling is ``Guard.check_batch`` of the same prompts in this
 process, measured before and after the server runs. The overload run sends
 ``--overload-clients`` concurrent clients at the batched server (whose queue holds 64 requests)
 and probes ``/healthz`` every 100 ms meanwhile. Every run stops issuing requests after
@@ -81,11 +81,14 @@ async def run_load(
     clients: int,
     *,
     max_seconds: float,
+    requests: int | None = None,
     loop_prompts: bool = False,
     honour_retry_after: bool = False,
 ) -> LoadResult:
-    """``clients`` workers POST one prompt each to ``/v1/moderations`` until the prompts run out
-    (or, with ``loop_prompts``, until ``max_seconds``); latency is measured per request."""
+    """``clients`` workers POST one prompt each to ``/v1/moderations``, cycling through
+    ``prompts``, until ``requests`` (default: one per prompt) have been sent, or with
+    ``loop_prompts`` until ``max_seconds``; latency is measured per request."""
+    total = len(prompts) if requests is None else requests
     result = LoadResult(clients)
     next_index = 0
     deadline = time.perf_counter() + max_seconds
@@ -97,7 +100,7 @@ async def run_load(
             if time.perf_counter() >= deadline:
                 result.stopped_early = result.stopped_early or not loop_prompts
                 return
-            if next_index >= len(prompts) and not loop_prompts:
+            if next_index >= total and not loop_prompts:
                 return
             prompt = prompts[next_index % len(prompts)]
             next_index += 1
@@ -311,12 +314,13 @@ def markdown(report: dict[str, Any]) -> str:
             f"{fmt(report['server_rss_mb']['end']['batched'])} MB (batched server)."
         ),
         "",
-        "| clients | batching | req/s | vs offline | p50 ms | p95 ms | p99 ms | errors | mean batch (prompts) |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| clients | batching | requests | req/s | vs offline | p50 ms | p95 ms | p99 ms | errors | mean batch (prompts) |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for run in report["runs"]:
         lines.append(
-            f"| {run['clients']} | {run['batching']} | {run['requests_per_s']:.2f} | "
+            f"| {run['clients']} | {run['batching']} | {run['ok']}/{run['sent']} | "
+            f"{run['requests_per_s']:.2f} | "
             f"{run['requests_per_s'] / ceiling:.2f}x | {fmt(run['p50_ms'])} | {fmt(run['p95_ms'])} | "
             f"{fmt(run['p99_ms'])} | {sum(run['errors'].values())} | {fmt(run['mean_batch_prompts'], 1)} |"
         )
@@ -358,9 +362,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--clients", default="1,8,32", help="comma-separated concurrency levels"
     )
-    ap.add_argument("--prompts", type=int, default=64, help="distinct prompts per run")
+    ap.add_argument("--prompts", type=int, default=48, help="distinct prompts")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--max-seconds", type=float, default=90, help="cap per run")
+    ap.add_argument("--max-seconds", type=float, default=75, help="cap per run")
     ap.add_argument(
         "--max-wait-ms", type=float, default=5.0, help="batched server's --max-wait-ms"
     )

@@ -21,12 +21,16 @@ class SlowScorer(FakeScorer):
         return super().predict(pairs, batch_size=batch_size)
 
 
-def test_run_load_sends_every_prompt_once_and_times_each(live_server) -> None:
+def test_run_load_sends_the_requested_count_and_times_each(live_server) -> None:
     server = live_server(make_app())
     prompts = [f"prompt {i}" for i in range(10)]
     result = asyncio.run(serve_load.run_load(server.url, prompts, 3, max_seconds=30))
     assert (result.sent, result.ok, result.errors) == (10, 10, {})
     assert len(result.latencies_ms) == 10 and not result.stopped_early
+    more = asyncio.run(
+        serve_load.run_load(server.url, prompts, 4, max_seconds=30, requests=25)
+    )
+    assert (more.sent, more.ok) == (25, 25)
     summary = result.summary()
     assert summary["requests_per_s"] > 0 and summary["p50_ms"] <= summary["p99_ms"]
 
@@ -43,6 +47,8 @@ def test_overload_gets_429s_while_healthz_answers(live_server) -> None:
 
 def test_markdown_reports_the_targets_honestly() -> None:
     run = {
+        "ok": 96,
+        "sent": 96,
         "p50_ms": 10.0,
         "p95_ms": 20.0,
         "p99_ms": 30.0,
@@ -63,6 +69,6 @@ def test_markdown_reports_the_targets_honestly() -> None:
         "server_rss_mb": {"ready": {"batched": 150.0}, "end": {"batched": 200.0}},
     }  # fmt: skip
     text = serve_load.markdown(report)
-    assert "| 32 | on | 3.00 | 0.75x | 10 | 20 | 30 | 0 | 4.0 |" in text
+    assert "| 32 | on | 96/96 | 3.00 | 0.75x | 10 | 20 | 30 | 0 | 4.0 |" in text
     assert "**0.75x** (target >= 0.8x: not met)" in text
     assert "**1.50x** (target >= 2x: not met)" in text
