@@ -19,7 +19,6 @@ Parquet batch by batch.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Container, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -504,7 +503,3 @@ def _parquet_chunks(
 def input_identity(files: list[InputFile]) -> list[dict[str, Any]]:
     """What the resume check compares: each file's name, format, size and row count."""
     return [f.to_dict() for f in files]
-
-
-def resolved(path: Path) -> str:
-    return os.path.abspath(Path(path).expanduser())

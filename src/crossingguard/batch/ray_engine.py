@@ -79,7 +79,12 @@ def make_datasource(files: list[InputFile], job: BatchJob, errors_dir: Path) -> 
         def estimate_inmemory_data_size(self) -> int | None:
             return sum(f.size for f in files)
 
-        def get_read_tasks(self, parallelism: int, **_: Any) -> list[ReadTask]:
+        def get_read_tasks(
+            self,
+            parallelism: int,
+            per_task_row_limit: int | None = None,
+            data_context: Any = None,
+        ) -> list[ReadTask]:
             return [
                 ReadTask(
                     _read_task(item, index, job, errors_dir),
@@ -87,7 +92,7 @@ def make_datasource(files: list[InputFile], job: BatchJob, errors_dir: Path) -> 
                         num_rows=None,  # rejected rows are not passed on: unknown until read
                         size_bytes=item.size,
                         exec_stats=None,
-                        input_files=[str(item.path)],
+                        input_files=(str(item.path),),
                     ),
                 )
                 for index, item in enumerate(files)
