@@ -12,8 +12,11 @@ calibrated one ("after") are evaluated with ``crossingguard.evaluation.
 guard_eval`` on the ``eval`` split of ``pack_common.EVAL_SETS`` (no set the model was trained on),
 each set separately and pooled. Writes ``<pack>.json``, ``<pack>.calibrated.yaml``,
 ``<pack>.pr.png`` and ``summary.md`` (the README tables) under ``--out``. With ``--ship`` the
-fitted thresholds are written into the built-in pack files (``src/crossingguard/policy/packs``),
-which is how the packs get their thresholds; rerun it after ``select_pack_hypotheses.py``.
+fitted thresholds are written into the built-in pack files (``src/crossingguard/policy/packs``)
+as the ``--model``'s entry of each condition's ``thresholds``, keeping other models' entries:
+run it once per built-in model (``--model crossingguard-nli-mini``, ``--model
+crossingguard-nli-micro``). That is how the packs get their thresholds; rerun it after
+``select_pack_hypotheses.py``.
 
 The same numbers for one set come from the CLI, e.g.::
 
@@ -26,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -46,28 +50,50 @@ from crossingguard.policy import Policy, dump_policy, load_policy
 ROOT = Path(__file__).resolve().parents[1]
 PACKS_DIR = ROOT / "src" / "crossingguard" / "policy" / "packs"
 SHIPPED_NOTE = """\
-# Thresholds: fitted for {target} on the `select` split by benchmarks/eval_packs.py --ship and
-# evaluated on the `eval` split (README, Guardrails); fit your own with `crossingguard calibrate`.
+# Thresholds: per model (each condition's `thresholds`), fitted for {target} on the `select` split
+# by benchmarks/eval_packs.py --ship --model MODEL and evaluated on the `eval` split (README,
+# Guardrails); other models get the default threshold and a warning. Fit your own with
+# `crossingguard calibrate`.
 # Edit the candidates file and rerun both scripts rather than editing this file by hand.
 """
 
 
 def uncalibrated(policy: Policy) -> Policy:
-    """The pack with every condition at the policy's default threshold."""
-    conditions = [c.model_copy(update={"threshold": None}) for c in policy.conditions]
+    """The pack with every condition at the policy's default threshold, for every model."""
+    conditions = [
+        c.model_copy(update={"threshold": None, "thresholds": {}})
+        for c in policy.conditions
+    ]
     return policy.model_copy(update={"conditions": conditions})
 
 
-def ship_thresholds(pack: str, calibrated: Policy, target: str) -> Path:
-    """Write the calibrated thresholds into the built-in pack file, keeping its provenance header
-    (the lines before the one that starts ``# Thresholds``)."""
+def ship_thresholds(
+    pack: str, fitted: Mapping[str, float], model: str, target: str
+) -> Path:
+    """Write ``model``'s fitted thresholds (condition id -> threshold) into the built-in pack
+    file as that model's ``thresholds`` entries, keeping other models' entries and the
+    provenance header (the lines before the one that starts ``# Thresholds``). A fitted
+    condition loses any model-independent ``threshold``: a built-in pack applies fitted
+    thresholds only to the model they were fitted for."""
     path = PACKS_DIR / f"{pack}.yaml"
     header = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.startswith("#") or line.startswith("# Thresholds"):
             break
         header.append(line + "\n")
-    dump_policy(calibrated, path)
+    shipped = load_policy(path)
+    conditions = [
+        c.model_copy(
+            update={
+                "threshold": None,
+                "thresholds": {**c.thresholds, model: fitted[c.id]},
+            }
+        )
+        if c.id in fitted
+        else c
+        for c in shipped.conditions
+    ]
+    dump_policy(shipped.model_copy(update={"conditions": conditions}), path)
     path.write_text(
         "".join(header)
         + SHIPPED_NOTE.format(target=target)
@@ -121,7 +147,11 @@ def main() -> None:
     ap.add_argument("--select-limit", type=int, default=150)
     ap.add_argument("--eval-limit", type=int, default=200)
     ap.add_argument("--target", default="f1")
-    ap.add_argument("--model", default=None)
+    ap.add_argument(
+        "--model",
+        default=None,
+        help="model to score with (default: the built-in default); --ship writes its thresholds",
+    )
     ap.add_argument("--backend", default="onnx")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--cache", type=Path, default=ROOT / "runs" / "pack_scores.pkl")
@@ -152,8 +182,7 @@ def main() -> None:
             f"Built-in packs with `{scorer.name}` ({args.backend} backend), eval split; cells show "
             f"default threshold → thresholds calibrated for {args.target} on the select split"
             + (" (the thresholds the packs ship with). " if args.ship else ". ")
-            + 
-            "Percentages."
+            + "Percentages."
         ),
         "",
     ]
@@ -172,10 +201,16 @@ def main() -> None:
                 cid: condition_labels(c.categories, sel)
                 for cid, c in zip(ids, policy.conditions)
             }
-            cal = calibrate_scores(policy, ids, s_sel, labels, target=args.target)
+            cal = calibrate_scores(
+                policy, ids, s_sel, labels, target=args.target, model=scorer.name
+            )
             dump_policy(cal.policy, args.out / f"{pack}.calibrated.yaml")
+            fitted = {c.id: c.after.threshold for c in cal.conditions}
             if args.ship:
-                print(f"  wrote {ship_thresholds(pack, cal.policy, args.target)}", file=sys.stderr)
+                path = ship_thresholds(pack, fitted, scorer.name, args.target)
+                print(f"  wrote {scorer.name} thresholds to {path}", file=sys.stderr)
+            # the thresholds a guard on this model applies
+            applied = cal.policy.for_model(scorer.name)
             save_pr_curves(cal, args.out / f"{pack}.pr.png")
             before, after, pooled_ex, pooled_s = [], [], [], []
             for name in EVAL_SETS[pack]:
@@ -187,7 +222,7 @@ def main() -> None:
                 )
                 after.append(
                     evaluate_scores(
-                        cal.policy, ids, s, ex, dataset=name, model=scorer.name
+                        applied, ids, s, ex, dataset=name, model=scorer.name
                     )
                 )
                 pooled_ex += ex
@@ -202,7 +237,7 @@ def main() -> None:
             )
             after.append(
                 evaluate_scores(
-                    cal.policy, ids, s_all, pooled_ex, dataset="all", model=scorer.name
+                    applied, ids, s_all, pooled_ex, dataset="all", model=scorer.name
                 )
             )
             (args.out / f"{pack}.json").write_text(

@@ -7,6 +7,7 @@ from fakes import FakeScorer
 
 from crossingguard.errors import InputError
 from crossingguard.guard import Condition, Guard
+from crossingguard.guard.types import ThresholdWarning
 
 
 def test_check_reports_each_condition() -> None:
@@ -101,7 +102,10 @@ def test_from_model_and_from_policy_pass_scorer_options(tiny_model_dir) -> None:
         tiny_model_dir, conditions=["a dog"], backend="onnx", max_length=32, threads=1
     )
     assert (guard.scorer.backend, guard.scorer.max_length) == ("onnx", 32)
-    guard = Guard.from_policy("moderation", model=tiny_model_dir, max_length=40)
+    with pytest.warns(
+        ThresholdWarning, match="not for model"
+    ):  # packs: fitted for mini
+        guard = Guard.from_policy("moderation", model=tiny_model_dir, max_length=40)
     assert guard.scorer.max_length == 40
     with pytest.raises(InputError, match="backend: must be auto, onnx or torch"):
         Guard.from_model(tiny_model_dir, backend="gpu")

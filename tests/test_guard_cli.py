@@ -247,6 +247,9 @@ def test_calibrate(
     assert "weapons" in r.stdout and "→" in r.stdout
     calibrated = yaml.safe_load(out.read_text())
     assert calibrated["version"] == 1
+    # fitted thresholds are stored for the model they were fitted with (the tiny "model")
+    weapons = calibrated["conditions"][0]
+    assert set(weapons["thresholds"]) == {"model"} and "threshold" not in weapons
     assert (tmp_path / "cal.pr.png").stat().st_size > 1000
     check = run("policy", "validate", str(out))
     assert check.exit_code == 0

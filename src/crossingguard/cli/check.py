@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from typing import Annotated, Any
 
 import typer
@@ -21,7 +22,7 @@ from crossingguard.cli.options import (
 )
 from crossingguard.errors import InputError
 from crossingguard.guard import ConditionResult, Guard, Verdict
-from crossingguard.guard.types import DEFAULT_THRESHOLD
+from crossingguard.guard.types import DEFAULT_THRESHOLD, ThresholdWarning
 
 
 def read_stdin_prompts() -> list[str]:
@@ -196,9 +197,12 @@ def check(
         )
 
     with third_party_output(verbose):
-        verdicts = _verdicts(
-            prompts, condition, policy, model, backend, threshold, threads, max_length
+        guard = _guard(
+            condition, policy, model, backend, threshold, threads, max_length
         )
+        verdicts = guard.check_batch(prompts)
+    for message in guard.warnings:  # once per run; --json also has them in each verdict
+        typer.echo(f"Warning: {message}", err=True)
     for i, (text, verdict) in enumerate(zip(prompts, verdicts, strict=True), 1):
         if json_output:
             typer.echo(verdict_json(i, verdict))
@@ -210,8 +214,7 @@ def check(
         raise typer.Exit(1)
 
 
-def _verdicts(
-    prompts: list[str],
+def _guard(
     condition: list[str],
     policy: str | None,
     model: str | None,
@@ -219,21 +222,21 @@ def _verdicts(
     threshold: float | None,
     threads: int | None,
     max_length: int | None,
-) -> list[Verdict]:
+) -> Guard:
     options: dict[str, Any] = {
         "backend": backend.value,
         "threads": threads,
         "max_length": max_length,
     }
     if condition:
-        guard = Guard.from_model(
+        return Guard.from_model(
             model, conditions=condition, threshold=threshold, **options
         )
-    else:
-        guard = Guard.from_policy(
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ThresholdWarning)  # printed by `check`, once
+        return Guard.from_policy(
             policy if policy is not None else "moderation",
             model=model,
             threshold=threshold,
             **options,
         )
-    return guard.check_batch(prompts)

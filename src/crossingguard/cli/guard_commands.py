@@ -55,13 +55,31 @@ SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the --limit sample
 
 
 def _guard(
-    policy: str, model: str | None, backend: BackendChoice, threads: int | None
+    policy: str,
+    model: str | None,
+    backend: BackendChoice,
+    threads: int | None,
+    *,
+    warn: bool = True,
 ) -> Guard:
-    from crossingguard.guard import Guard
+    """The policy's guard; its warnings (thresholds fitted for another model) go to stderr once,
+    as ``Warning: ...``, unless ``warn`` is false."""
+    import warnings
 
-    return Guard.from_policy(
-        policy, model=model, backend=backend.value, threads=threads
-    )
+    from crossingguard.guard import Guard
+    from crossingguard.guard.types import ThresholdWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter(
+            "ignore", ThresholdWarning
+        )  # printed below, in our format
+        guard = Guard.from_policy(
+            policy, model=model, backend=backend.value, threads=threads
+        )
+    if warn:
+        for message in guard.warnings:
+            typer.echo(f"Warning: {message}", err=True)
+    return guard
 
 
 def _split(split: str) -> str:
@@ -219,7 +237,9 @@ def calibrate(
     from crossingguard.policy import dump_policy
 
     tgt = parse_target(target)
-    guard = _guard(policy, model, backend, threads)
+    guard = _guard(
+        policy, model, backend, threads, warn=False
+    )  # calibrating is the fix
     pol = guard.policy
     if pol is None or not pol.conditions:
         raise InputError(f"{policy}: the policy has no conditions to calibrate")
@@ -232,7 +252,9 @@ def calibrate(
         cid: condition_labels(spec.categories, examples)
         for cid, spec in zip(ids, pol.conditions)
     }
-    result = calibrate_scores(pol, ids, scores, labels, target=tgt)
+    result = calibrate_scores(
+        pol, ids, scores, labels, target=tgt, model=guard.model_name
+    )
     if not result.conditions:
         raise InputError(
             "no condition has labeled positives in --data: give prompts with harmful=true (and "

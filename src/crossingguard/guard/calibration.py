@@ -36,6 +36,12 @@ class Target:
     metric: TargetMetric
     value: float | None = None
 
+    def __post_init__(self) -> None:
+        if self.metric != "f1" and self.value is None:
+            raise InputError(
+                f"target: {self.metric} needs a value, e.g. Target({self.metric!r}, 0.9)"
+            )
+
     def __str__(self) -> str:
         return self.metric if self.value is None else f"{self.metric}={self.value:g}"
 
@@ -191,16 +197,17 @@ def fit_threshold(
     p, r = curve.precision, curve.recall
     f1 = np.where(p + r > 0, 2 * p * r / np.maximum(p + r, 1e-12), 0.0)
     met = True
+    goal = 0.0 if tgt.value is None else tgt.value  # set for precision / recall
     if tgt.metric == "f1":
         k = int(np.argmax(f1))  # first (highest threshold) among ties
     elif tgt.metric == "precision":
-        ok = np.flatnonzero(p >= tgt.value - 1e-12)
+        ok = np.flatnonzero(p >= goal - 1e-12)
         if ok.size:
             k = int(ok[-1])  # lowest threshold that still meets the precision
         else:
             k, met = int(np.argmax(f1)), False
     else:
-        ok = np.flatnonzero(r >= tgt.value - 1e-12)
+        ok = np.flatnonzero(r >= goal - 1e-12)
         if ok.size:
             k = int(ok[0])  # highest threshold that reaches the recall
         else:
@@ -272,10 +279,15 @@ def calibrate_scores(
     *,
     target: Target | str = "f1",
     min_positives: int = 1,
+    model: str | None = None,
 ) -> CalibrationResult:
     """Fit every condition that has labels; returns the policy with the new thresholds.
 
-    Conditions with fewer than ``min_positives`` known positives keep their threshold.
+    ``scores`` come from ``model`` (the guard's ``model_name``): each fitted threshold is stored
+    as that model's entry in the condition's ``thresholds``, keeping other models' entries (a
+    threshold fitted for one model is not right for another). ``model=None`` writes the
+    model-independent ``threshold`` instead. Conditions with fewer than ``min_positives`` known
+    positives keep their threshold.
     """
     tgt = parse_target(target) if isinstance(target, str) else target
     rows: list[ConditionCalibration] = []
@@ -283,7 +295,7 @@ def calibrate_scores(
     new_specs = []
     for j, spec in enumerate(policy.conditions):
         cid = ids[j]
-        old = policy.condition_threshold(spec)
+        old = policy.condition_threshold(spec, model)
         y = labels.get(cid)
         if y is None or int((np.asarray(y) == 1).sum()) < min_positives:
             new_specs.append(spec)
@@ -296,7 +308,11 @@ def calibrate_scores(
             )
         )
         curves[cid] = curve
-        new_specs.append(spec.model_copy(update={"threshold": fit.threshold}))
+        if model is None:
+            new_specs.append(spec.model_copy(update={"threshold": fit.threshold}))
+        else:
+            fitted = {**spec.thresholds, model: fit.threshold}
+            new_specs.append(spec.model_copy(update={"thresholds": fitted}))
     calibrated = policy.model_copy(update={"conditions": new_specs})
     return CalibrationResult(str(tgt), calibrated, tuple(rows), curves)
 

@@ -8,7 +8,9 @@ scorer's results do not depend on batch size or order, so neither do the guard's
 
 from __future__ import annotations
 
+import sys
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +25,7 @@ from crossingguard.guard.types import (
     ConditionResult,
     PairScorer,
     RouteResult,
+    ThresholdWarning,
     Verdict,
     check_prompts,
     check_threshold,
@@ -57,7 +60,9 @@ class Guard:
     ) -> None:
         """``threshold`` is the default for conditions without their own (``None``: the
         policy's ``defaults.threshold``, else 0.5); ``thresholds`` overrides a policy's
-        conditions by id."""
+        conditions by id. A policy's conditions take the thresholds fitted for this scorer's
+        model; where they were fitted only for other models, ``warnings`` says so (once, also
+        as a :class:`ThresholdWarning`) and every verdict carries it."""
         self.scorer = scorer
         self.batch_size = batch_size
         self.cache = PairCache(cache_size)
@@ -65,6 +70,7 @@ class Guard:
         self.policy = policy
         if threshold is not None:
             check_threshold(threshold, "threshold")
+        self.warnings: tuple[str, ...]
         if policy is not None:
             if conditions:
                 raise InputError(
@@ -75,8 +81,16 @@ class Guard:
                 policy.defaults.threshold if threshold is None else float(threshold)
             )
             self.conditions = conditions_from_policy(
-                policy, default=self.threshold, overrides=thresholds
+                policy,
+                model=self.model_name,
+                default=self.threshold,
+                overrides=thresholds,
             )
+            self.warnings = threshold_warnings(
+                policy, self.model_name, thresholds, model_arg=_model_arg(scorer)
+            )
+            for message in self.warnings:
+                warnings.warn(message, ThresholdWarning, stacklevel=_user_stacklevel())
         else:
             if thresholds:
                 raise InputError(
@@ -87,6 +101,7 @@ class Guard:
                 DEFAULT_THRESHOLD if threshold is None else float(threshold)
             )
             self.conditions = _as_conditions(conditions)
+            self.warnings = ()
         self._router: Router | None = None
 
     # ------------------------------------------------------------------ constructors
@@ -222,6 +237,7 @@ class Guard:
                 policy=policy_id,
                 route=route,
                 latency_ms=latency,
+                warnings=self.warnings if conditions is None else (),
             )
             for rows, route in zip(probs, routes)
         ]
@@ -256,12 +272,14 @@ class Guard:
 def conditions_from_policy(
     policy: Policy,
     *,
+    model: str | None = None,
     default: float | None = None,
     overrides: Mapping[str, float] | None = None,
 ) -> tuple[Condition, ...]:
     """The guard conditions a policy describes, templates applied and thresholds resolved:
-    ``overrides[id]``, else the condition's own threshold, else ``default`` (``None``: the
-    policy's ``defaults.threshold``)."""
+    ``overrides[id]``, else the condition's own threshold for ``model`` (its fitted
+    ``thresholds`` entry, else its ``threshold``; see ``Policy.own_threshold``), else ``default``
+    (``None``: the policy's ``defaults.threshold``)."""
     overrides = dict(overrides or {})
     unknown = sorted(set(overrides) - {c.id for c in policy.conditions})
     if unknown:
@@ -269,15 +287,15 @@ def conditions_from_policy(
             f"thresholds: no condition {', '.join(map(repr, unknown))} in policy "
             f"{policy.name!r}; its conditions are {', '.join(c.id for c in policy.conditions)}"
         )
+    fallback = policy.defaults.threshold if default is None else default
     out = []
     for spec in policy.conditions:
         texts = policy.hypotheses_of(spec)
         if spec.id in overrides:
             threshold = check_threshold(overrides[spec.id], f"thresholds -> {spec.id}")
-        elif spec.threshold is None and default is not None:
-            threshold = default
         else:
-            threshold = policy.condition_threshold(spec)
+            own = policy.own_threshold(spec, model)
+            threshold = fallback if own is None else own
         out.append(
             Condition(
                 texts[0],
@@ -292,6 +310,62 @@ def conditions_from_policy(
             )
         )
     return tuple(out)
+
+
+def threshold_warnings(
+    policy: Policy,
+    model: str,
+    overrides: Mapping[str, float] | None = None,
+    *,
+    model_arg: str | None = None,
+) -> tuple[str, ...]:
+    """One message when conditions have thresholds fitted for other models but not ``model``
+    (and no override): they fall back to thresholds nobody fitted for it. ``model_arg`` is how
+    the message names the model for ``--model`` (default: ``model``)."""
+    unfitted = set(policy.uncalibrated_conditions(model)) - set(overrides or {})
+    missing = [c for c in policy.conditions if c.id in unfitted]
+    if not missing:
+        return ()
+    models = ", ".join(dict.fromkeys(m for c in missing for m in c.thresholds))
+    if len(missing) == len(policy.conditions):
+        which = "; its conditions use"
+    else:
+        shown = ", ".join(c.id for c in missing[:3]) + (
+            ", ..." if len(missing) > 3 else ""
+        )
+        which = f" on {len(missing)} of its {len(policy.conditions)} conditions ({shown}); those use"
+    from crossingguard.policy.loader import builtin_packs
+
+    pack = policy.name if policy.name in builtin_packs() else "POLICY"
+    message = (
+        f"policy {policy.name!r} has thresholds fitted for {models}, not for {model}{which} "
+        f"the policy default {policy.defaults.threshold:g} (or their own `threshold:`) "
+        "instead, which may miss harmful prompts or block harmless ones. Fit thresholds for "
+        f"this model on labeled prompts: crossingguard calibrate {pack} "
+        f"--model {model_arg or model} "
+        "--data LABELED.jsonl (README: Calibration and evaluation)"
+    )
+    return (message,)
+
+
+def _user_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the caller's code, past ``Guard.__init__``
+    and ``Guard.from_policy``/``from_model`` (which call it)."""
+    level, frame = 2, sys._getframe(2)  # the frame that called Guard.__init__
+    while frame.f_back is not None and frame.f_globals.get("__name__") == __name__:
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _model_arg(scorer: PairScorer) -> str:
+    """The scorer's model as ``--model`` takes it: the name of a built-in or hub model, the
+    directory of a local one (whose name alone would not load)."""
+    from crossingguard.inference.loading import BUILTIN_MODELS
+
+    model_dir = getattr(scorer, "model_dir", None)
+    if model_dir is None or scorer.name in BUILTIN_MODELS or "/" in scorer.name:
+        return scorer.name
+    return str(model_dir)
 
 
 def _as_conditions(conditions: Sequence[ConditionLike]) -> tuple[Condition, ...]:

@@ -46,6 +46,10 @@ def check_prompts(prompts: Sequence[str]) -> list[str]:
     return out
 
 
+class ThresholdWarning(UserWarning):
+    """A policy's thresholds were fitted for another model than the one checking prompts."""
+
+
 def check_threshold(value: float, where: str) -> float:
     """Validate a probability threshold; ``where`` is the path named in the error."""
     if (
@@ -190,7 +194,8 @@ class Verdict:
     (block > flag > log), ``"allow"`` if none fired. ``allowed``: no fired condition blocks.
     ``route``: the best route when the policy has routes. ``policy``: ``name@digest`` of the
     policy, ``None`` for ad-hoc conditions. ``latency_ms``: wall time of the call that made this
-    verdict (shared by every verdict of one ``check_batch``).
+    verdict (shared by every verdict of one ``check_batch``). ``warnings``: what the caller should
+    know about how far to trust the decision (e.g. thresholds fitted for another model).
     """
 
     results: tuple[ConditionResult, ...]
@@ -198,6 +203,7 @@ class Verdict:
     policy: str | None = None
     route: RouteResult | None = None
     latency_ms: float = 0.0
+    warnings: tuple[str, ...] = ()
     fired: bool = field(init=False)
     allowed: bool = field(init=False)
     action: VerdictAction = field(init=False)
@@ -243,5 +249,6 @@ class Verdict:
             "model": self.model,
             "policy": self.policy,
             "latency_ms": self.latency_ms,
+            "warnings": list(self.warnings),
             "conditions": [r.to_dict() for r in self.results],
         }

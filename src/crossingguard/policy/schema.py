@@ -8,6 +8,14 @@ error that names the key, never a silently ignored setting.
 Hypothesis text is built as ``template.replace("{}", hypothesis)``: the default template ``"{}"``
 uses each hypothesis as written; ``"The prompt asks for {}"`` lets conditions say only
 ``"instructions for making a weapon"``.
+
+Thresholds depend on the model: a threshold fitted for one model's probabilities is not right for
+another's. A condition therefore keeps fitted thresholds per model
+(``thresholds: {crossingguard-nli-mini: 0.91, crossingguard-nli-micro: 0.88}``, keyed by the name
+``verdict.model`` reports) beside an optional model-independent ``threshold``. For a model, a
+condition's threshold is its ``thresholds`` entry, else its ``threshold``, else
+``defaults.threshold`` (:meth:`Policy.condition_threshold`); thresholds fitted for other models
+are never applied to it.
 """
 
 from __future__ import annotations
@@ -38,6 +46,22 @@ def _threshold(value: Any) -> Any:
             f"must be in [0, 1], got {value!r}; use a probability such as 0.5"
         )
     return float(value)
+
+
+def _model_thresholds(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value  # pydantic names the type error
+    for model, threshold in value.items():
+        if not isinstance(model, str) or not model.strip() or model != model.strip():
+            raise ValueError(
+                f"model names must be non-empty strings without surrounding spaces, got "
+                f"{model!r}; write e.g. {{crossingguard-nli-mini: 0.9}}"
+            )
+        try:
+            _threshold(threshold)
+        except ValueError as exc:
+            raise ValueError(f"{model}: {exc}") from None
+    return value
 
 
 def _template(value: Any) -> Any:
@@ -92,6 +116,7 @@ class ConditionSpec(_Strict):
     hypotheses: list[str]
     aggregation: Aggregation = "max"
     threshold: float | None = None
+    thresholds: dict[str, float] = Field(default_factory=dict)
     fire_on: FireOn = "entailment"
     action: Action = "block"
     severity: Severity = "medium"
@@ -102,6 +127,7 @@ class ConditionSpec(_Strict):
     _check_id = field_validator("id")(_ident)
     _check_hyps = field_validator("hypotheses", mode="before")(_hypotheses)
     _check_threshold = field_validator("threshold", mode="before")(_threshold)
+    _check_thresholds = field_validator("thresholds", mode="before")(_model_thresholds)
     _check_template = field_validator("template")(_template)
 
 
@@ -171,8 +197,60 @@ class Policy(_Strict):
         return self
 
     # ---------------------------------------------------------------- derived values
-    def condition_threshold(self, cond: ConditionSpec) -> float:
-        return self.defaults.threshold if cond.threshold is None else cond.threshold
+    def model_key(self, model: str | None = None) -> str:
+        """The model whose thresholds apply: ``model``, else this policy's ``model``, else the
+        default built-in model (the one ``Guard.from_policy`` would load)."""
+        if model is not None:
+            return model
+        if self.model is not None:
+            return self.model
+        from crossingguard.inference.loading import DEFAULT_MODEL
+
+        return DEFAULT_MODEL
+
+    def own_threshold(
+        self, cond: ConditionSpec, model: str | None = None
+    ) -> float | None:
+        """The condition's own threshold for ``model`` (see :meth:`model_key`): its
+        ``thresholds`` entry, else its ``threshold``; ``None`` when it has neither."""
+        fitted = cond.thresholds.get(self.model_key(model))
+        return fitted if fitted is not None else cond.threshold
+
+    def condition_threshold(
+        self, cond: ConditionSpec, model: str | None = None
+    ) -> float:
+        """The threshold ``cond`` fires at with ``model``; ``defaults.threshold`` if it has no
+        threshold of its own for that model."""
+        own = self.own_threshold(cond, model)
+        return self.defaults.threshold if own is None else own
+
+    @property
+    def calibrated_models(self) -> tuple[str, ...]:
+        """Models some condition has fitted ``thresholds`` for, in order of first mention."""
+        seen: dict[str, None] = {}
+        for cond in self.conditions:
+            seen.update(dict.fromkeys(cond.thresholds))
+        return tuple(seen)
+
+    def uncalibrated_conditions(self, model: str | None = None) -> tuple[str, ...]:
+        """Ids of conditions with thresholds fitted for other models but none for ``model``:
+        they fall back to a threshold that was not fitted for it."""
+        key = self.model_key(model)
+        return tuple(
+            c.id for c in self.conditions if c.thresholds and key not in c.thresholds
+        )
+
+    def for_model(self, model: str | None = None) -> Policy:
+        """This policy as ``model`` applies it: each condition's threshold for that model in its
+        ``threshold``, and no per-model ``thresholds``, for code that reads ``threshold`` alone
+        (evaluation reports). Keep the original for writing files back."""
+        conditions = [
+            c.model_copy(
+                update={"threshold": self.own_threshold(c, model), "thresholds": {}}
+            )
+            for c in self.conditions
+        ]
+        return self.model_copy(update={"conditions": conditions})
 
     def hypotheses_of(self, item: ConditionSpec | RouteSpec) -> tuple[str, ...]:
         """The item's hypotheses with its (or the default) template applied."""
