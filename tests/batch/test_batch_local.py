@@ -268,3 +268,19 @@ def test_worker_processes_give_the_same_output(
     summary = run_local(two)
     assert summary["workers"] == 2 and summary["model"] == "model"
     assert output(tmp_path / "out").equals(output(one / "out"))
+
+
+def test_ray_task_errors_are_reported_with_the_original_message() -> None:
+    from crossingguard.batch.ray_engine import _cause
+
+    class RayStyleError(RuntimeError, DataError):
+        """Like Ray's re-raised task error: both classes, the remote traceback as its text."""
+
+    original = DataError("a.jsonl line 4: row 2 rejected")
+    wrapped = RayStyleError("Traceback (most recent call last): ...")
+    wrapped.cause = original  # type: ignore[attr-defined]
+    try:
+        raise RuntimeError("write failed") from wrapped
+    except RuntimeError as exc:
+        assert _cause(exc) is original
+    assert _cause(RuntimeError("unrelated")) is None

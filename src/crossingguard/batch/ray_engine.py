@@ -195,7 +195,11 @@ def _cause(exc: BaseException) -> CrossingGuardError | None:
         if e is None or id(e) in seen:
             continue
         seen.add(id(e))
-        if isinstance(e, CrossingGuardError):
+        # Ray re-raises task errors as subclasses of both RayTaskError and the original class,
+        # whose message is the whole remote traceback; the original sits in ``.cause``.
+        if isinstance(e, CrossingGuardError) and type(e).__module__.startswith(
+            "crossingguard"
+        ):
             return e
         stack += [e.__cause__, e.__context__, getattr(e, "cause", None)]
     return None

@@ -124,6 +124,12 @@ def batch(
     Bad rows (malformed line, invalid UTF-8, missing or empty text) go to errors.jsonl and are
     counted in summary.json; they never stop the run unless --fail-on-error.
     """
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise InputError(
+            "crossingguard batch needs pyarrow: pip install 'crossingguard[batch]'"
+        ) from None
     from crossingguard.batch.job import BatchJob
     from crossingguard.policy import load_policy
 
