@@ -339,7 +339,9 @@ def _intent_list(text: str) -> list[str]:
     else:
         path = Path(text[1:])
         if not path.is_file():
-            raise InputError(f"--intents: no file {path}; give @FILE with one intent per line")
+            raise InputError(
+                f"--intents: no file {path}; give @FILE with one intent per line"
+            )
         raw = path.read_text(encoding="utf-8")
         try:
             data = json.loads(raw)
