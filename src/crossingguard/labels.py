@@ -78,6 +78,12 @@ def projection_from_id2label(id2label: Mapping[int | str, str] | None) -> np.nda
             '"id2label": {"0": "entailment", "1": "neutral", "2": "contradiction"} '
             "(in the model's real order) to config.json"
         )
+    if not isinstance(id2label, Mapping):
+        raise ModelError(
+            f"config.json id2label must be an object mapping ids to label names, got "
+            f"{type(id2label).__name__} {id2label!r:.80}; write e.g. "
+            '"id2label": {"0": "entailment", "1": "neutral", "2": "contradiction"}'
+        )
     try:
         items = sorted((int(k), str(v)) for k, v in id2label.items())
     except (TypeError, ValueError) as exc:

@@ -30,3 +30,37 @@ MIN_PREMISE_TOKENS = 8
 
 # Model inputs (pairs and windows) in one call from which the CLI shows a progress bar.
 PROGRESS_MIN_ROWS = 256
+
+# ---------------------------------------------------------------------------------------------
+# Abuse limits (SECURITY.md lists them). Each stops one way an untrusted input could hold a CPU
+# or memory far beyond what a real request needs; the error names the limit and the way around.
+
+# Prompts in one Guard.check_batch / route_batch call (and one `crossingguard check` run reading
+# stdin). A dataset belongs in `crossingguard batch`, which streams it in chunks.
+MAX_PROMPTS_PER_CALL = 10_000
+
+# (premise, hypothesis) pairs in one Scorer.predict call. Tokenized pairs are held in memory
+# until the call ends: about 2 KB per short pair (measured on crossingguard-nli-micro), far more
+# for long premises split into windows, so 100k pairs stay around 200 MB. The guard splits its
+# own calls into pieces of this size (scores do not depend on the split).
+MAX_PAIRS_PER_CALL = 100_000
+
+# Conditions in one policy (packs included) or one list of ad-hoc conditions, and phrasings
+# (hypotheses of conditions and routes together): every phrasing is one more pair per prompt.
+# The largest built-in pack has 14 conditions and 30 phrasings.
+MAX_CONDITIONS = 256
+MAX_HYPOTHESES = 1_024
+
+# A policy file: bytes on disk, and values (strings, numbers, lists, maps) once YAML aliases are
+# expanded, and how deeply they nest. A few kilobytes of YAML aliases ("billion laughs") describe
+# billions of values; validating them would never end. The built-in packs have under 1,000.
+MAX_POLICY_BYTES = 1_048_576
+MAX_POLICY_VALUES = 100_000
+MAX_POLICY_DEPTH = 32
+
+# The HTTP server's defaults per request (operators change them with `crossingguard serve`
+# options): prompts (classify: pairs), ad-hoc hypotheses, and the body in bytes. A request is
+# small so that one client cannot fill a micro-batch; MAX_PROMPT_CHARS applies to each text.
+MAX_REQUEST_PROMPTS = 64
+MAX_REQUEST_HYPOTHESES = 32
+MAX_REQUEST_BYTES = 1_048_576

@@ -29,6 +29,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from crossingguard.errors import InputError
+from crossingguard.limits import MAX_PROMPT_CHARS
+from crossingguard.text import unicode_problem
 
 InputFormat = Literal["jsonl", "csv", "parquet"]
 SUFFIXES: dict[str, InputFormat] = {
@@ -263,6 +265,16 @@ def _check_text(value: Any, column: str) -> tuple[str | None, str | None, str | 
         )
     if not value.strip():
         return None, "empty_prompt", f"{column!r} is empty"
+    problem = unicode_problem(value)
+    if problem is not None:
+        return None, "invalid_text", f"{column!r} {problem}"
+    if len(value) > MAX_PROMPT_CHARS:
+        return (
+            None,
+            "too_long",
+            f"{column!r} has {len(value):,} characters, more than the limit of "
+            f"{MAX_PROMPT_CHARS:,} (crossingguard.limits.MAX_PROMPT_CHARS); shorten or split it",
+        )
     return value, None, None
 
 
@@ -285,6 +297,8 @@ def _check_id(value: Any, column: str) -> tuple[str | None, str | None, str | No
             "bad_id",
             f"{column!r} is {type(value).__name__} {value!r:.40}, expected a string or integer",
         )
+    if isinstance(value, str) and unicode_problem(value) is not None:
+        return None, "bad_id", f"{column!r} {unicode_problem(value)}"
     return str(value), None, None
 
 
@@ -364,6 +378,16 @@ def _jsonl_row(
             None,
             kind="malformed_json",
             reason=f"not valid JSON ({exc.msg} at column {exc.colno})",
+            line=lineno,
+        )
+        return
+    except (ValueError, RecursionError) as exc:  # a 5,000-digit number; nesting 1,000 deep
+        chunk.add(
+            row,
+            str(row),
+            None,
+            kind="malformed_json",
+            reason=f"JSON that cannot be read ({type(exc).__name__}: {str(exc)[:80]})",
             line=lineno,
         )
         return

@@ -28,7 +28,11 @@ from crossingguard.cli.options import (
 )
 from crossingguard.errors import InputError
 from crossingguard.labels import LABELS
-from crossingguard.limits import LONG_PROMPT_WINDOW_TOKENS, MAX_PROMPT_CHARS
+from crossingguard.limits import (
+    LONG_PROMPT_WINDOW_TOKENS,
+    MAX_PAIRS_PER_CALL,
+    MAX_PROMPT_CHARS,
+)
 
 
 def output_fields(prefix: str) -> tuple[str, ...]:
@@ -146,6 +150,12 @@ def classify(
     rows = read_pairs_jsonl(input_path)
     check_field_clash(rows, input_path, prefix)
     pairs = [(r["premise"], r["hypothesis"]) for r in rows]
+    if len(pairs) > MAX_PAIRS_PER_CALL:
+        raise InputError(
+            f"{input_path}: {len(pairs):,} pairs, more than the limit of {MAX_PAIRS_PER_CALL:,} "
+            "per run (crossingguard.limits.MAX_PAIRS_PER_CALL); split the file into parts "
+            f"of at most {MAX_PAIRS_PER_CALL:,} lines (e.g. `split -l {MAX_PAIRS_PER_CALL}`)"
+        )
     for i, (premise, _) in enumerate(pairs, 1):
         if len(premise) > max_prompt_chars:
             raise InputError(

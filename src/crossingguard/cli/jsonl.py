@@ -22,6 +22,10 @@ def read_pairs_jsonl(path: Path) -> list[dict[str, Any]]:
         raise InputError(
             f"input is a directory, expected a JSONL file: {path}"
         ) from exc
+    except OSError as exc:
+        raise InputError(
+            f"cannot read {path} ({exc.strerror or exc}); check the path and its permissions"
+        ) from exc
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -39,6 +43,11 @@ def read_pairs_jsonl(path: Path) -> list[dict[str, Any]]:
                 f"{path} line {lineno}: not valid JSON ({exc.msg}); expected JSONL, one object "
                 'per line like {"premise": "...", "hypothesis": "..."}'
             ) from exc
+        except (ValueError, RecursionError) as exc:  # 5,000-digit numbers, deep nesting
+            raise InputError(
+                f"{path} line {lineno}: JSON that cannot be read ({type(exc).__name__}); "
+                'expected one object per line like {"premise": "...", "hypothesis": "..."}'
+            ) from None
         if not isinstance(row, dict):
             raise InputError(
                 f"{path} line {lineno}: expected a JSON object, got {type(row).__name__}"

@@ -15,6 +15,13 @@ import typer
 from crossingguard.cli.app import app
 from crossingguard.cli.errors import fail, handle_errors
 from crossingguard.cli.options import BackendChoice
+from crossingguard.limits import (
+    MAX_PROMPT_CHARS,
+    MAX_PROMPTS_PER_CALL,
+    MAX_REQUEST_BYTES,
+    MAX_REQUEST_HYPOTHESES,
+    MAX_REQUEST_PROMPTS,
+)
 
 
 def _env(name: str) -> dict[str, object]:
@@ -126,16 +133,17 @@ def serve(
             help="Largest request body (413 above).",
             **_env("MAX_BODY_BYTES"),
         ),  # type: ignore[arg-type]
-    ] = 1_048_576,
+    ] = MAX_REQUEST_BYTES,
     max_prompts: Annotated[
         int,
         typer.Option(
             "--max-prompts",
             min=1,
+            max=MAX_PROMPTS_PER_CALL,
             help="Most prompts (classify: pairs) per request (413 above).",
             **_env("MAX_PROMPTS"),
         ),  # type: ignore[arg-type]
-    ] = 64,
+    ] = MAX_REQUEST_PROMPTS,
     max_prompt_chars: Annotated[
         int,
         typer.Option(
@@ -144,7 +152,7 @@ def serve(
             help="Longest prompt or condition in characters (413 above).",
             **_env("MAX_PROMPT_CHARS"),
         ),  # type: ignore[arg-type]
-    ] = 10_000,
+    ] = MAX_PROMPT_CHARS,
     max_conditions: Annotated[
         int,
         typer.Option(
@@ -154,7 +162,7 @@ def serve(
             "request (413 above); policies loaded with --policy are not limited.",
             **_env("MAX_CONDITIONS"),
         ),  # type: ignore[arg-type]
-    ] = 32,
+    ] = MAX_REQUEST_HYPOTHESES,
     cache_size: Annotated[
         int,
         typer.Option(

@@ -54,6 +54,7 @@ from crossingguard.evaluation.guard_readers import (
     read_toxigen,
     read_wildguardmix,
 )
+from crossingguard.text import unicode_problem
 
 __all__ = [
     "DATASETS",
@@ -189,6 +190,10 @@ def read_jsonl_examples(path: Path) -> list[GuardExample]:
         raise InputError(
             f"{path}: not UTF-8 (byte {exc.start}); save it as UTF-8 JSONL"
         ) from None
+    except OSError as exc:  # a folder, no permission
+        raise InputError(
+            f"{path}: cannot read it ({exc.strerror or exc}); pass a JSONL file"
+        ) from None
     out = []
     for n, line in enumerate(raw.lstrip("\ufeff").splitlines(), 1):
         if not line.strip():
@@ -197,6 +202,11 @@ def read_jsonl_examples(path: Path) -> list[GuardExample]:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
             raise InputError(f"{path} line {n}: not valid JSON ({exc.msg})") from None
+        except (ValueError, RecursionError) as exc:  # 5,000-digit numbers, deep nesting
+            raise InputError(
+                f"{path} line {n}: JSON that cannot be read ({type(exc).__name__}); "
+                "expected {\"text\": ..., \"harmful\": true/false}"
+            ) from None
         if not isinstance(row, dict):
             raise InputError(
                 f"{path} line {n}: expected a JSON object, got {type(row).__name__}"
@@ -206,6 +216,9 @@ def read_jsonl_examples(path: Path) -> list[GuardExample]:
             raise InputError(
                 f"{path} line {n} -> text: must be a non-empty string, got {text!r:.60}"
             )
+        problem = unicode_problem(text)
+        if problem is not None:
+            raise InputError(f"{path} line {n} -> text: {problem}")
         harmful = row.get("harmful")
         if harmful not in (True, False, None):
             raise InputError(
@@ -214,7 +227,11 @@ def read_jsonl_examples(path: Path) -> list[GuardExample]:
         cats = row.get("categories") or []
         if isinstance(cats, str):
             cats = [cats]
-        unknown = [c for c in cats if c not in CATEGORIES]
+        if not isinstance(cats, list):
+            raise InputError(
+                f"{path} line {n} -> categories: must be a list of names, got {cats!r:.60}"
+            )
+        unknown = [c for c in cats if not isinstance(c, str) or c not in CATEGORIES]
         if unknown:
             raise InputError(
                 f"{path} line {n} -> categories: unknown {unknown}; expected names from "

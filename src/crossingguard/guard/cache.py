@@ -15,6 +15,7 @@ import numpy as np
 
 from crossingguard.errors import InputError
 from crossingguard.guard.types import PairScorer
+from crossingguard.limits import MAX_PAIRS_PER_CALL
 
 Pair = tuple[str, str]
 DEFAULT_CACHE_SIZE = 4096
@@ -72,7 +73,8 @@ class CachedScorer:
         return self.scorer.name
 
     def predict(self, pairs: Sequence[Pair], *, batch_size: int = 64) -> np.ndarray:
-        """(n, 3) E/N/C rows for ``pairs``, in order."""
+        """(n, 3) E/N/C rows for ``pairs``, in order; the scorer gets them in calls of at
+        most its ``max_pairs`` (``limits.MAX_PAIRS_PER_CALL``), which cannot change a score."""
         out = np.empty((len(pairs), 3), dtype=np.float32)
         todo: dict[Pair, list[int]] = {}
         for i, pair in enumerate(pairs):
@@ -86,8 +88,17 @@ class CachedScorer:
                 out[i] = row
         if todo:
             missing = list(todo)
-            probs = np.asarray(
-                self.scorer.predict(missing, batch_size=batch_size), dtype=np.float32
+            step = int(getattr(self.scorer, "max_pairs", MAX_PAIRS_PER_CALL))
+            probs = np.concatenate(
+                [
+                    np.asarray(
+                        self.scorer.predict(
+                            missing[i : i + step], batch_size=batch_size
+                        ),
+                        dtype=np.float32,
+                    )
+                    for i in range(0, len(missing), step)
+                ]
             )
             for pair, row in zip(missing, probs, strict=True):
                 row = row.copy()

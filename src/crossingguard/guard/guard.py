@@ -31,6 +31,7 @@ from crossingguard.guard.types import (
     check_threshold,
 )
 from crossingguard.labels import LABELS, label_to_id
+from crossingguard.limits import MAX_CONDITIONS, MAX_HYPOTHESES
 
 if TYPE_CHECKING:
     from crossingguard.guard.routing.router import Router
@@ -371,6 +372,12 @@ def _model_arg(scorer: PairScorer) -> str:
 def _as_conditions(conditions: Sequence[ConditionLike]) -> tuple[Condition, ...]:
     if isinstance(conditions, (str, Condition)):
         conditions = [conditions]
+    if len(conditions) > MAX_CONDITIONS:
+        raise InputError(
+            f"conditions: {len(conditions):,} conditions, more than the limit of "
+            f"{MAX_CONDITIONS:,} (crossingguard.limits.MAX_CONDITIONS); every condition is "
+            "scored against every prompt, so split them over several guards"
+        )
     out = []
     for i, c in enumerate(conditions):
         cond = Condition(c) if isinstance(c, str) else c
@@ -379,6 +386,13 @@ def _as_conditions(conditions: Sequence[ConditionLike]) -> tuple[Condition, ...]
                 f"conditions -> {i}: expected a string or Condition, got {c!r:.80}"
             )
         out.append(cond.validate(f"conditions -> {i}"))
+    phrasings = sum(len(c.texts) for c in out)
+    if phrasings > MAX_HYPOTHESES:
+        raise InputError(
+            f"conditions: {phrasings:,} hypotheses in {len(out)} conditions, more than the "
+            f"limit of {MAX_HYPOTHESES:,} (crossingguard.limits.MAX_HYPOTHESES); each one is "
+            "a pair per prompt: use fewer phrasings, or split them over several guards"
+        )
     return tuple(out)
 
 

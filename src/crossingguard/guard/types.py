@@ -10,6 +10,8 @@ from typing import Any, Literal, Protocol
 import numpy as np
 
 from crossingguard.errors import InputError
+from crossingguard.limits import MAX_PROMPTS_PER_CALL
+from crossingguard.text import unicode_problem
 
 FireOn = Literal["entailment", "contradiction"]
 Action = Literal["block", "flag", "log"]
@@ -33,15 +35,27 @@ class PairScorer(Protocol):
 
 
 def check_prompts(prompts: Sequence[str]) -> list[str]:
-    """A list of non-empty prompt strings, or an ``InputError`` naming the bad one."""
+    """A list of non-empty prompt strings, or an ``InputError`` naming the bad one.
+
+    At most ``limits.MAX_PROMPTS_PER_CALL`` prompts: a whole dataset in one call would hold all
+    its pairs in memory at once (``crossingguard batch`` streams it instead)."""
     if isinstance(prompts, str):
         raise InputError("prompts: expected a list of prompts, got a single string")
+    if len(prompts) > MAX_PROMPTS_PER_CALL:
+        raise InputError(
+            f"prompts: {len(prompts):,} prompts in one call, more than the limit of "
+            f"{MAX_PROMPTS_PER_CALL:,}; check them in smaller calls, or score a dataset with "
+            "`crossingguard batch`"
+        )
     out = []
     for i, prompt in enumerate(prompts):
         if not isinstance(prompt, str) or not prompt.strip():
             raise InputError(
                 f"prompts -> {i}: prompt must be a non-empty string, got {prompt!r:.80}"
             )
+        problem = unicode_problem(prompt)
+        if problem is not None:
+            raise InputError(f"prompts -> {i}: {problem}")
         out.append(prompt)
     return out
 

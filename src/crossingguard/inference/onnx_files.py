@@ -128,7 +128,8 @@ def load_graph_weights(model_dir: Path) -> dict[str, np.ndarray]:
         raise ModelError(f"cannot read {weights_path}: {exc}") from exc
     out: dict[str, np.ndarray] = {}
     for name, spec in mapping["initializers"].items():
-        tensor = tensors.get(spec.get("tensor")) if isinstance(spec, dict) else None
+        key = spec.get("tensor") if isinstance(spec, dict) else None
+        tensor = tensors.get(key) if isinstance(key, str) else None
         if tensor is None:
             raise ModelError(
                 f"{map_path}: initializer {name!r} needs tensor {spec!r}, which {weights_path.name} "
@@ -137,7 +138,7 @@ def load_graph_weights(model_dir: Path) -> dict[str, np.ndarray]:
         array = tensor.astype(np.float32)
         if spec.get("transpose"):
             array = array.T
-        if list(array.shape) != list(spec.get("shape", array.shape)):
+        if list(array.shape) != spec.get("shape", list(array.shape)):
             raise ModelError(
                 f"{map_path}: initializer {name!r} expects shape {spec.get('shape')}, "
                 f"{weights_path.name} gives {list(array.shape)}; the graph and the weights "

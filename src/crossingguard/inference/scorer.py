@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from crossingguard.errors import InputError, ModelError
+from crossingguard.errors import CrossingGuardError, InputError, ModelError
 from crossingguard.inference.backends import Backend, BackendName
 from crossingguard.inference.encoding import (
     PairEncoder,
@@ -47,7 +47,8 @@ from crossingguard.labels import (
     NEUTRAL,
     projection_from_id2label,
 )
-from crossingguard.limits import MAX_PROMPT_CHARS, PROGRESS_MIN_ROWS
+from crossingguard.limits import MAX_PAIRS_PER_CALL, MAX_PROMPT_CHARS, PROGRESS_MIN_ROWS
+from crossingguard.text import unicode_problem
 
 log = logging.getLogger("crossingguard")
 Pair = tuple[str, str]
@@ -80,16 +81,27 @@ def aggregate_windows(probs: np.ndarray) -> np.ndarray:
 
 
 def validate_pairs(
-    pairs: Sequence[Any], *, max_premise_chars: int | None = None
+    pairs: Sequence[Any],
+    *,
+    max_premise_chars: int | None = None,
+    max_pairs: int | None = None,
 ) -> list[Pair]:
     """Check pairs are (non-empty premise, non-empty hypothesis) strings; name the bad one.
 
-    ``max_premise_chars`` refuses longer premises before any work is done: scoring time grows
-    with length, so an unbounded prompt would hold the CPU for minutes (see ``limits``).
+    ``max_premise_chars`` refuses longer premises and ``max_pairs`` larger calls before any work
+    is done: scoring time grows with length and memory with the pairs held, so an unbounded call
+    would hold the CPU for minutes or exhaust memory (see ``limits``). Text the tokenizer cannot
+    read (lone surrogates) is refused too (``crossingguard.text``).
     """
     if isinstance(pairs, (str, bytes)):
         raise InputError(
             "pairs must be a list of (premise, hypothesis) tuples, got a string"
+        )
+    if max_pairs is not None and len(pairs) > max_pairs:
+        raise InputError(
+            f"pairs: {len(pairs):,} pairs in one call, more than the limit of {max_pairs:,}; "
+            "score them in smaller calls (Guard.check_batch does this itself), or raise "
+            "Scorer.max_pairs"
         )
     checked: list[Pair] = []
     for i, pair in enumerate(pairs):
@@ -106,6 +118,9 @@ def validate_pairs(
                 raise InputError(
                     f"pairs -> {i} -> {part}: must be a non-empty string, got {value!r:.80}"
                 )
+            problem = unicode_problem(value)
+            if problem is not None:
+                raise InputError(f"pairs -> {i} -> {part}: {problem}")
         if max_premise_chars is not None and len(pair[0]) > max_premise_chars:
             raise InputError(
                 f"pairs -> {i} -> premise: {len(pair[0]):,} characters, more than the limit of "
@@ -127,6 +142,9 @@ class Scorer:
 
     _max_prompt_chars: int | None = MAX_PROMPT_CHARS
     _progress: Progress = False
+    # Most pairs one predict() call accepts (``limits.MAX_PAIRS_PER_CALL``); callers with more
+    # split them, as the guard does.
+    max_pairs: int = MAX_PAIRS_PER_CALL
 
     def __init__(
         self,
@@ -212,7 +230,9 @@ class Scorer:
         :attr:`max_prompt_chars` is an :class:`InputError`. ``show_progress``: ``None`` uses
         :attr:`progress`; ``"auto"`` shows a bar from ``limits.PROGRESS_MIN_ROWS`` model inputs.
         """
-        checked = validate_pairs(pairs, max_premise_chars=self.max_prompt_chars)
+        checked = validate_pairs(
+            pairs, max_premise_chars=self.max_prompt_chars, max_pairs=self.max_pairs
+        )
         if batch_size < 1:
             raise InputError(f"batch_size: must be >= 1, got {batch_size}")
         mode = (
@@ -246,9 +266,7 @@ class Scorer:
         progress = _progress(len(rows)) if show_progress else None
         try:
             for idx, ids, mask, types in self.encoder.batches(rows, batch_size):
-                probs = softmax(
-                    self._backend.forward(ids, mask, types).astype(np.float32)
-                )
+                probs = softmax(run_backend(self._backend, ids, mask, types, self.name))
                 if out is None:
                     out = np.empty((len(rows), probs.shape[1]), dtype=np.float32)
                 if probs.shape[1] != self.projection.shape[0]:
@@ -276,6 +294,67 @@ class Scorer:
         for pair in np.flatnonzero(counts > 1):
             result[pair] = aggregate_windows(row_probs[owners == pair])
         return result
+
+
+def run_backend(
+    backend: Backend, ids: np.ndarray, mask: np.ndarray, types: np.ndarray, name: str
+) -> np.ndarray:
+    """Logits for one padded batch; a backend failure is a :class:`ModelError` naming the model."""
+    try:
+        return np.asarray(backend.forward(ids, mask, types), dtype=np.float32)
+    except (CrossingGuardError, MemoryError):
+        raise
+    except Exception as exc:  # ONNX Runtime and torch raise their own types
+        raise ModelError(
+            f"{name}: the {backend.name} backend failed on a batch of shape {ids.shape} "
+            f"({type(exc).__name__}: {str(exc)[:300]}); the model files may be damaged or "
+            "mismatched: load it again, or try --backend torch / onnx"
+        ) from exc
+
+
+# The pair run through the model at load time (see check_model_outputs): a few tokens, so it
+# fits the smallest window a scorer accepts (MIN_WINDOW) with any tokenizer.
+LOAD_CHECK_PAIR: Pair = ("hello", "world")
+
+
+def check_vocabulary(tokenizer: Any, config: dict[str, Any], model_dir: Path) -> None:
+    """A tokenizer with more tokens than the model's embedding belongs to another model: its
+    higher ids would index past the embedding table (an error, or garbage, on some prompts only)."""
+    size = config.get("vocab_size")
+    have = int(tokenizer.get_vocab_size(with_added_tokens=True))
+    if isinstance(size, int) and not isinstance(size, bool) and 0 < size < have:
+        raise ModelError(
+            f"{model_dir}: the tokenizer has {have:,} tokens but the model's embedding has "
+            f"{size:,} (config.json vocab_size), so the tokenizer files come from another "
+            "model; copy tokenizer.json and tokenizer_config.json from the model these "
+            "weights were trained with"
+        )
+
+
+def check_model_outputs(
+    backend: Backend, encoder: PairEncoder, projection: np.ndarray, model_dir: Path
+) -> None:
+    """Score one pair at load time, so a head that does not match ``id2label`` or weights that
+    give NaN fail here, with the fix, instead of as wrong scores or an error on a later request."""
+    rows = encoder.rows([LOAD_CHECK_PAIR])
+    for _, ids, mask, types in encoder.batches(rows, len(rows)):
+        logits = run_backend(backend, ids, mask, types, str(model_dir))
+        if logits.ndim != 2 or logits.shape[0] != len(rows):
+            raise ModelError(
+                f"{model_dir}: the model returns an array of shape {logits.shape} for "
+                f"{len(rows)} pair(s); expected (pairs, labels) logits of a sequence classifier"
+            )
+        if logits.shape[1] != projection.shape[0]:
+            raise ModelError(
+                f"{model_dir}: the model outputs {logits.shape[1]} logits per pair but "
+                f"config.json id2label names {projection.shape[0]} labels; make id2label (and "
+                "num_labels) list the classifier head's labels in the head's order"
+            )
+        if not np.isfinite(logits).all():
+            raise ModelError(
+                f"{model_dir}: the model returns NaN or infinite logits on a test pair, so "
+                "its weights are damaged; download or copy the model again"
+            )
 
 
 def _check_progress(value: Any) -> Progress:
@@ -330,19 +409,34 @@ def load_scorer(
         raise InputError(f"backend: must be auto, onnx or torch, got {backend!r}")
     if precision not in PRECISIONS:
         raise InputError(f"precision: must be fp32 or int8, got {precision!r}")
-    if threads is not None and threads < 1:
-        raise InputError(f"threads: must be >= 1, got {threads}")
+    if threads is not None and (
+        isinstance(threads, bool) or not isinstance(threads, int) or threads < 1
+    ):
+        raise InputError(f"threads: must be an integer >= 1, got {threads!r}")
     resolved = resolve_model(name_or_path)
     model_dir = resolved.path
     config = read_config(model_dir)
     projection = projection_from_id2label(config.get("id2label"))
     limit = model_max_length(model_dir, config)
+    if limit < MIN_WINDOW:
+        raise ModelError(
+            f"{model_dir}: the model accepts only {limit} tokens (tokenizer_config.json "
+            f"model_max_length or config.json max_position_embeddings); a pair needs at least "
+            f"{MIN_WINDOW}: fix the value if it is wrong"
+        )
     if max_length is not None:
-        if max_length < MIN_WINDOW:
-            raise InputError(f"max_length: must be >= {MIN_WINDOW}, got {max_length}")
+        if (
+            isinstance(max_length, bool)
+            or not isinstance(max_length, int)
+            or max_length < MIN_WINDOW
+        ):
+            raise InputError(
+                f"max_length: must be an integer >= {MIN_WINDOW}, got {max_length!r}"
+            )
         limit = min(limit, max_length)
 
     tokenizer = load_tokenizer(model_dir)
+    check_vocabulary(tokenizer, config, model_dir)
     encoder = PairEncoder(
         tokenizer, max_length=limit, pad_id=pad_token_id(model_dir, tokenizer, config)
     )
@@ -359,6 +453,7 @@ def load_scorer(
         from crossingguard.inference.torch_backend import TorchBackend
 
         engine = TorchBackend(model_dir, threads=threads, device=device)
+    check_model_outputs(engine, encoder, projection, model_dir)
     for notice in notices:
         log.warning(notice)
     return Scorer(

@@ -18,8 +18,16 @@ import yaml
 from pydantic import ValidationError
 
 from crossingguard.errors import PolicyError
+from crossingguard.limits import (
+    MAX_CONDITIONS,
+    MAX_HYPOTHESES,
+    MAX_POLICY_BYTES,
+    MAX_POLICY_DEPTH,
+    MAX_POLICY_VALUES,
+)
 from crossingguard.policy.claims import claim_problem, flow_splits
 from crossingguard.policy.schema import Policy
+from crossingguard.text import unicode_problem
 
 PACKS_PACKAGE = "crossingguard.policy.packs"
 _SUFFIXES = (".yaml", ".yml", ".json")
@@ -44,7 +52,7 @@ def builtin_packs() -> dict[str, str]:
 def _unknown_pack(name: str, where: str) -> PolicyError:
     names = ", ".join(builtin_packs())
     return PolicyError(
-        f"{where}: unknown pack {name!r}; expected one of {names} "
+        f"{where}: unknown pack {name!r:.80}; expected one of {names} "
         "(see `crossingguard packs`) or a path to a .yaml/.json policy file"
     )
 
@@ -90,26 +98,53 @@ def _format_validation(source: str, exc: ValidationError) -> PolicyError:
     return PolicyError(head + "\n  ".join(lines))
 
 
-def _read_file(path: Path) -> Any:
-    if path.suffix.lower() not in _SUFFIXES:
-        raise PolicyError(
-            f"{path}: expected a .yaml, .yml or .json policy file, got {path.suffix or 'no suffix'!r}"
-        )
+def _read_text(path: Path) -> str:
+    """The file's text: a regular file of at most ``limits.MAX_POLICY_BYTES``, in UTF-8."""
     try:
-        text = path.read_text(encoding="utf-8")
+        if path.exists() and not path.is_file():
+            raise PolicyError(
+                f"{path}: not a regular file (a folder or device); pass a .yaml/.json policy file"
+            )
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_POLICY_BYTES + 1)
     except FileNotFoundError:
         raise PolicyError(
             f"{path}: policy file not found; pass a .yaml/.json file or a built-in pack "
             f"({', '.join(builtin_packs())})"
         ) from None
+    except OSError as exc:
+        raise PolicyError(
+            f"{path}: cannot read it ({exc.strerror or exc}); check the path and its permissions"
+        ) from None
+    if len(raw) > MAX_POLICY_BYTES:
+        raise PolicyError(
+            f"{path}: larger than the limit of {MAX_POLICY_BYTES:,} bytes for a policy file "
+            "(crossingguard.limits.MAX_POLICY_BYTES); the built-in packs are a few KB, so "
+            "check that this is the right file, or split it into packs"
+        )
+    try:
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise PolicyError(
             f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8"
         ) from None
+
+
+def _read_file(path: Path) -> Any:
+    if path.suffix.lower() not in _SUFFIXES:
+        raise PolicyError(
+            f"{path}: expected a .yaml, .yml or .json policy file, got {path.suffix or 'no suffix'!r}"
+        )
+    text = _read_text(path)
     try:
         if path.suffix.lower() == ".json":
             return json.loads(text)
         return yaml.safe_load(text)
+    except RecursionError:
+        raise PolicyError(
+            f"{path}: nested too deeply to read; a policy needs only a few levels "
+            "(conditions -> 0 -> hypotheses -> 0)"
+        ) from None
     except json.JSONDecodeError as exc:
         raise PolicyError(
             f"{path}: line {exc.lineno}: not valid JSON ({exc.msg})"
@@ -120,6 +155,82 @@ def _read_file(path: Path) -> Any:
         raise PolicyError(
             f"{path}: {line}not valid YAML ({getattr(exc, 'problem', exc)})"
         ) from None
+    except ValueError as exc:  # Python refuses to convert integers of over 4,300 digits
+        raise PolicyError(
+            f"{path}: a value cannot be read ({exc}); thresholds are numbers in [0, 1]"
+        ) from None
+
+
+def _check_values(data: Any, source: str) -> None:
+    """Refuse parsed data no policy needs and validation cannot survive: more than
+    ``limits.MAX_POLICY_VALUES`` values once YAML aliases are expanded (an alias bomb describes
+    billions in a few KB), nesting deeper than ``limits.MAX_POLICY_DEPTH``, a value that contains
+    itself (a recursive alias), and text that is not valid Unicode. Shared values are measured
+    once, so a bomb is refused after a few thousand steps, not billions."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def where(path: tuple[Any, ...]) -> str:
+        return f"{source}: {_format_loc(path) or 'the top level'}"
+
+    def visit(value: Any, path: tuple[Any, ...], depth: int) -> int:
+        if isinstance(value, str):
+            problem = unicode_problem(value)
+            if problem is not None:
+                raise PolicyError(f"{where(path)}: the text {problem}")
+            return 1
+        if not isinstance(value, (dict, list)):
+            return 1
+        key = id(value)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            raise PolicyError(
+                f"{where(path)}: a YAML alias refers to a value that contains it; a policy "
+                "cannot be recursive, so write the value out"
+            )
+        if depth >= MAX_POLICY_DEPTH:
+            raise PolicyError(
+                f"{where(path)}: nested more than {MAX_POLICY_DEPTH} levels deep; a policy "
+                "needs only a few (conditions -> 0 -> hypotheses -> 0)"
+            )
+        active.add(key)
+        total = 1
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for name, item in items:
+            total += visit(name, path, depth + 1) + visit(item, (*path, name), depth + 1)
+            if total > MAX_POLICY_VALUES:
+                raise PolicyError(
+                    f"{where(path)}: more than {MAX_POLICY_VALUES:,} values once YAML aliases "
+                    "(&anchor, *alias) are expanded (crossingguard.limits.MAX_POLICY_VALUES); "
+                    "a policy holds a few thousand at most, so write the values out instead "
+                    "of nesting aliases"
+                )
+        active.discard(key)
+        sizes[key] = total
+        return total
+
+    visit(data, (), 0)
+
+
+def _check_size(policy: Policy, source: str) -> None:
+    """Conditions and phrasings of the resolved policy within ``limits`` (each phrasing is one
+    pair per prompt checked)."""
+    for field, items in (("conditions", policy.conditions), ("routes", policy.routes)):
+        if len(items) > MAX_CONDITIONS:
+            raise PolicyError(
+                f"{source}: {field}: {len(items):,} {field} (packs included), more than the "
+                f"limit of {MAX_CONDITIONS:,} (crossingguard.limits.MAX_CONDITIONS); split "
+                "the policy into several"
+            )
+    phrasings = sum(len(item.hypotheses) for item in (*policy.conditions, *policy.routes))
+    if phrasings > MAX_HYPOTHESES:
+        raise PolicyError(
+            f"{source}: {phrasings:,} hypotheses in conditions and routes (packs included), "
+            f"more than the limit of {MAX_HYPOTHESES:,} "
+            "(crossingguard.limits.MAX_HYPOTHESES); each is one pair per prompt: keep the "
+            "best phrasings, or split the policy into several"
+        )
 
 
 def _read_pack(name: str, where: str) -> dict[str, Any]:
@@ -139,6 +250,7 @@ def policy_from_dict(data: Any, *, source: str = "<policy>") -> Policy:
             f"{source}: expected a mapping at the top level (version, conditions, ...), got "
             f"{type(data).__name__}"
         )
+    _check_values(data, source)
     try:
         policy = Policy.model_validate(data)
     except ValidationError as exc:
@@ -184,6 +296,7 @@ def policy_from_dict(data: Any, *, source: str = "<policy>") -> Policy:
             policy = Policy.model_validate(merged)
         except ValidationError as exc:
             raise _format_validation(source, exc) from None
+    _check_size(policy, source)
     return policy
 
 
@@ -194,8 +307,16 @@ def is_pack_name(value: str | Path) -> bool:
         or "/" in text
         or "\\" in text
         or text.lower().endswith(_SUFFIXES)
-        or Path(text).exists()
+        or _exists(text)
     )
+
+
+def _exists(text: str) -> bool:
+    """``Path.exists`` that answers False for names the OS cannot even look up (too long)."""
+    try:
+        return Path(text).exists()
+    except (OSError, ValueError):
+        return False
 
 
 def load_policy(path_or_pack: str | Path | Policy) -> Policy:

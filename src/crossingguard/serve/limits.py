@@ -1,8 +1,10 @@
 """Per-request limits: how many prompts, how long each, how many conditions.
 
 Too much of something is 413 with the limit, the amount sent and both fixes (send less, or start
-the server with a larger limit); a blank prompt is 422. The body size is checked before the body
-is parsed (:class:`BodyLimitMiddleware`).
+the server with a larger limit); a blank prompt, or text that is not valid Unicode (a lone
+surrogate from a ``\\ud800`` JSON escape), is 422. The body size is checked before the body is
+parsed (:class:`BodyLimitMiddleware`). The numbers are :class:`ServeSettings` fields whose
+defaults come from :mod:`crossingguard.limits`, the limits the library, CLI and batch share.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crossingguard.serve.errors import ApiError, error_body
+from crossingguard.text import unicode_problem
 from crossingguard.serve.schemas import ConditionIn
 from crossingguard.serve.settings import ServeSettings
 
@@ -44,6 +47,9 @@ def check_text(text: str, where: str, settings: ServeSettings) -> None:
         raise ApiError(
             422, f"{where}: empty text; send a non-blank string", param=where
         )
+    problem = unicode_problem(text)
+    if problem is not None:
+        raise ApiError(422, f"{where}: the text {problem}", param=where)
     if len(text) > settings.max_prompt_chars:
         raise ApiError(
             413,

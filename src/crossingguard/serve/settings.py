@@ -15,6 +15,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from crossingguard.errors import ConfigError
+from crossingguard.limits import (
+    MAX_PROMPT_CHARS,
+    MAX_PROMPTS_PER_CALL,
+    MAX_REQUEST_BYTES,
+    MAX_REQUEST_HYPOTHESES,
+    MAX_REQUEST_PROMPTS,
+)
 
 API_KEYS_ENV = "CROSSINGGUARD_API_KEYS"
 DEFAULT_POLICY = "moderation"
@@ -37,11 +44,12 @@ class ServeSettings(BaseModel):
     max_queue: int = Field(default=256, ge=1)
     timeout_s: float = Field(default=30.0, gt=0)
 
-    # limits
-    max_body_bytes: int = Field(default=1_048_576, ge=1024)
-    max_prompts: int = Field(default=64, ge=1)
-    max_prompt_chars: int = Field(default=10_000, ge=1)
-    max_conditions: int = Field(default=32, ge=1)
+    # limits: defaults from crossingguard.limits, shared with the library, CLI and batch; a
+    # request can never hold more prompts than one guard call accepts
+    max_body_bytes: int = Field(default=MAX_REQUEST_BYTES, ge=1024)
+    max_prompts: int = Field(default=MAX_REQUEST_PROMPTS, ge=1, le=MAX_PROMPTS_PER_CALL)
+    max_prompt_chars: int = Field(default=MAX_PROMPT_CHARS, ge=1)
+    max_conditions: int = Field(default=MAX_REQUEST_HYPOTHESES, ge=1)
 
     # security
     api_keys: tuple[str, ...] = Field(
