@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Sequence
 
 import anyio
@@ -139,6 +140,96 @@ async def test_a_cancelled_job_leaves_the_queue() -> None:
     gate.set()
     assert await running_job == [1]
     await batcher.close()
+
+
+class FixedSpeed(MicroBatcher):
+    """A batcher whose speed estimate is whatever the test sets (the fake model is instant)."""
+
+    def observe_speed(self, items: int, seconds: float) -> None:
+        pass
+
+
+def test_speed_is_a_moving_average_of_seconds_per_item() -> None:
+    batcher = MicroBatcher(max_batch_size=8, max_wait_s=0, max_queue=10)
+    assert batcher.seconds_per_item is None and batcher.backlog_s(5) == 0
+    batcher.observe_speed(4, 2.0)
+    assert batcher.seconds_per_item == 0.5
+    batcher.observe_speed(1, 1.5)
+    assert batcher.seconds_per_item == pytest.approx(0.7 * 0.5 + 0.3 * 1.5)
+
+
+async def test_a_request_that_would_wait_past_its_timeout_is_refused_at_once() -> None:
+    rec = Recorder()
+    batcher = FixedSpeed(max_batch_size=8, max_wait_s=0, max_queue=100)
+    batcher.start()
+    assert await batcher.submit("k", [1], rec.run, timeout=0.5) == [10]  # speed unknown
+    batcher.seconds_per_item = 1.0  # as if measured: one item takes a second
+    with pytest.raises(QueueFull) as refused:
+        await batcher.submit("k", [2], rec.run, timeout=0.5)
+    assert refused.value.reason == "wait" and refused.value.retry_after >= 1
+    assert await batcher.submit("k", [3], rec.run, timeout=5) == [30]
+    await batcher.close()
+    assert rec.batches == [[1], [3]]
+
+
+async def test_a_batch_takes_only_what_finishes_before_the_oldest_deadline() -> None:
+    gate = threading.Event()
+    rec = Recorder()
+
+    def gated(items: list[int]) -> Sequence[int]:
+        gate.wait(5)
+        return rec.run(items)
+
+    batcher = FixedSpeed(max_batch_size=100, max_wait_s=0, max_queue=100)
+    batcher.start()
+    busy = asyncio.ensure_future(batcher.submit("busy", [-1], gated))
+    await asyncio.sleep(
+        0.05
+    )  # the worker is held; the next jobs queue (speed unknown: admitted)
+    jobs = [
+        asyncio.ensure_future(batcher.submit("k", [i], rec.run, timeout=0.9))
+        for i in range(6)
+    ]
+    await asyncio.sleep(0.01)
+    batcher.seconds_per_item = 0.2
+    gate.set()
+    results = [await j for j in jobs]
+    await busy
+    await batcher.close()
+    assert results == [[i * 10] for i in range(6)]
+    assert rec.batches[1:] == [
+        [0, 1, 2, 3],
+        [4, 5],
+    ]  # 4 x 0.2 s fit in 0.9 s, 5 would not
+
+
+async def test_a_job_that_can_no_longer_finish_fails_at_once_without_running() -> None:
+    gate = threading.Event()
+    rec = Recorder()
+
+    def slow(items: list[int]) -> Sequence[int]:
+        gate.wait(5)
+        return rec.run(items)
+
+    batcher = FixedSpeed(max_batch_size=1, max_wait_s=0, max_queue=10)
+    batcher.start()
+    first = asyncio.ensure_future(batcher.submit("k", [1], slow))
+    await asyncio.sleep(0.05)  # job 1 holds the worker
+    late = asyncio.ensure_future(batcher.submit("k", [2], slow, timeout=0.6))
+    await asyncio.sleep(0.05)
+    batcher.seconds_per_item = (
+        1.0  # learned meanwhile: job 2 cannot finish in its 0.6 s
+    )
+    start = time.perf_counter()
+    gate.set()
+    with pytest.raises(asyncio.TimeoutError):
+        await late
+    assert (
+        time.perf_counter() - start < 0.4
+    )  # failed when collected, not at its deadline
+    await first
+    await batcher.close()
+    assert rec.batches == [[1]]
 
 
 # ---------------------------------------------------------------------- through HTTP

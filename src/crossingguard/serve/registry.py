@@ -104,14 +104,19 @@ def build_registry(
     return GuardRegistry(guards, default=next(iter(guards)))
 
 
-def warm_up(registry: GuardRegistry) -> None:
-    """Run each guard once so the first real request does not pay for lazy set-up.
+def warm_up(registry: GuardRegistry) -> tuple[int, float]:
+    """Run each guard once so the first real request does not pay for lazy set-up; returns
+    (prompts, seconds) of the slowest guard, the batcher's first guess of the model's speed.
 
     ONNX Runtime allocates its buffers and routing strategies embed their routes on first use;
     the caches are cleared afterwards so the warm-up prompt never counts as a hit.
     """
+    slowest = 0.0
     for guard in registry.guards.values():
-        start = time.perf_counter()
-        guard.check_batch([WARMUP_PROMPT])  # routes too, when the policy has them
+        guard.check_batch([WARMUP_PROMPT])  # first use: allocation, lazy set-up
         guard.cache.clear()
-        log.debug("warmed up in %.2f s", time.perf_counter() - start)
+        start = time.perf_counter()
+        guard.check_batch([WARMUP_PROMPT])  # steady state: the speed guess
+        slowest = max(slowest, time.perf_counter() - start)
+        guard.cache.clear()
+    return 1, slowest

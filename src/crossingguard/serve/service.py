@@ -77,7 +77,9 @@ class Service:
             wrap=lambda scorer: MeteredScorer(scorer, self._count_pairs),
         )
         if self.settings.warmup:
-            warm_up(registry)
+            prompts, seconds = warm_up(registry)
+            # the batcher's first guess of the model's speed
+            self.batcher.observe_speed(prompts, seconds)
         self.registry = registry
         self.metrics.ready.set(1)
         log.info(
@@ -124,13 +126,18 @@ class Service:
         """Run ``items`` in a model batch, mapping overload, timeout and shutdown to 429/504/503."""
         timeout = self.settings.timeout_s
         try:
-            return await asyncio.wait_for(self.batcher.submit(key, items, run), timeout)
+            return await self.batcher.submit(key, items, run, timeout=timeout)
         except QueueFull as exc:
+            why = (
+                f"{exc.depth} requests are queued, the limit is {self.settings.max_queue} "
+                "(--max-queue)"
+                if exc.reason == "depth"
+                else f"the queue holds about {exc.wait_s:.0f} s of work, more than the "
+                f"{timeout:g} s timeout (--timeout)"
+            )
             raise ApiError(
                 429,
-                f"server busy: {exc.depth} requests are queued, the limit is "
-                f"{self.settings.max_queue} (--max-queue); retry after {exc.retry_after} s, "
-                "or add replicas",
+                f"server busy: {why}; retry after {exc.retry_after} s, or add replicas",
                 code="queue_full",
                 headers={"Retry-After": str(exc.retry_after)},
             ) from None
