@@ -237,6 +237,11 @@ def test_a_folder_not_started_by_a_local_run_is_refused(tmp_path: Path) -> None:
         run_local(make_job(tmp_path, inp), guard=fake_guard())
 
 
+def test_output_inside_the_input_folder_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="is inside --input"):
+        BatchJob(policy_from_dict(POLICY), tmp_path, tmp_path / "out")
+
+
 def test_a_second_run_on_the_same_folder_is_refused(tmp_path: Path) -> None:
     inp = many_rows(tmp_path / "in.jsonl", 5)
     layout = Layout(tmp_path / "out")

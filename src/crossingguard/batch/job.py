@@ -51,6 +51,14 @@ class BatchJob:
                 raise InputError(f"{name}: must be an integer >= 1, got {value!r}")
         if not self.text_column:
             raise InputError("--text-column: must name a column, got an empty string")
+        source = Path(os.path.abspath(Path(self.input).expanduser()))
+        target = Path(os.path.abspath(Path(self.output).expanduser()))
+        if target == source or source in target.parents:
+            # its shards would be read back as input by the next (resumed) run
+            raise InputError(
+                f"--output {self.output}: is inside --input {self.input}; write the output "
+                "somewhere else"
+            )
 
     def load_guard(self, *, threads: int | None = None) -> Guard:
         """The guard for this job (loads the model: call once per process or actor)."""
