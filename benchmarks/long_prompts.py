@@ -30,6 +30,7 @@ import argparse
 import json
 import platform
 import random
+import shlex
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -52,9 +53,11 @@ VARIANTS: dict[str, Windowing] = {
     "sentences-64": Windowing(strategy="sentences", tokens=64),
     "sentences-32": Windowing(strategy="sentences", tokens=32),
     "sentences-32-overlap1": Windowing(strategy="sentences", tokens=32, overlap=1),
+    "sentences-24": Windowing(strategy="sentences", tokens=24),
     "sentences-16": Windowing(strategy="sentences", tokens=16),
+    "sliding-16": Windowing(strategy="sliding", tokens=16),
 }
-DEFAULT_VARIANTS = "old,sliding-32,sentences-max,sentences-64,sentences-32,sentences-16"
+DEFAULT_VARIANTS = "old,sentences-32,sentences-16"
 NEEDLE_SETS = ("simplesafetytests", "harmbench")
 
 
@@ -134,6 +137,69 @@ def fires(guard: Guard, prompt: str) -> bool:
     return bool(guard.check(prompt).fired_conditions)
 
 
+class CachedRows:
+    """Keeps each scored (premise, hypothesis) row, so both decision rules share one scoring."""
+
+    def __init__(self, scorer) -> None:
+        self.scorer = scorer
+        self.name = scorer.name
+        self.rows: dict[tuple[str, str], np.ndarray] = {}
+
+    def windows(self, premise: str, hypothesis: str) -> list[str]:
+        return self.scorer.windows(premise, hypothesis)
+
+    def predict(self, pairs, *, batch_size: int = 64) -> np.ndarray:
+        missing = [p for p in dict.fromkeys(pairs) if p not in self.rows]
+        if missing:
+            self.rows.update(
+                zip(missing, self.scorer.predict(missing, batch_size=batch_size))
+            )
+        return np.stack([self.rows[p] for p in pairs])
+
+
+def per_window_fires(
+    cached: CachedRows, policy, text: str, span: tuple[int, int]
+) -> bool | None:
+    """The other decision rule: each window overlapping ``span`` checked as a prompt of its own.
+
+    A condition then combines its phrasings within one window before taking the best window, so
+    phrasings cannot each pick a different benign window (``mean`` of per-phrasing maxima). Needs
+    the same windows for every hypothesis (true when windows are smaller than the model allows);
+    ``None`` otherwise.
+    """
+    hyps = [h for c in policy.conditions for h in policy.hypotheses_of(c)]
+    windows = cached.windows(text, hyps[0])
+    if any(cached.windows(text, h) != windows for h in hyps[1:]):
+        return None
+    probe = NeedleWindows(cached, span)
+    near = probe.needle_windows(text, hyps[0]) if windows != [text] else windows
+    verdicts = Guard(cached, policy=policy, cache_size=0).check_batch(near)
+    return any(v.fired_conditions for v in verdicts)
+
+
+def time_benign(scorer, guard: Guard, policy, text: str, hyps: list[str]) -> dict:
+    """Check one needle-free haystack in full, timed, under both decision rules."""
+    n_rows = sum(len(scorer.windows(text, h)) for h in hyps)
+    cached = CachedRows(scorer)
+    t0 = time.perf_counter()
+    # one scorer call for every (window, hypothesis) row: the rows predict() computes
+    fired_pw = per_window_fires(cached, policy, text, (0, len(text)))
+    if fired_pw is None:  # windows differ per hypothesis: time the product path
+        fired = fires(guard, text)
+        seconds = time.perf_counter() - t0
+    else:
+        seconds = time.perf_counter() - t0
+        whole = NeedleWindows(cached, (0, len(text)))
+        fired = fires(Guard(whole, policy=policy, cache_size=0), text)
+    return {
+        "chars": len(text),
+        "rows": n_rows,
+        "seconds": seconds,
+        "false_alarm": fired,
+        "false_alarm_per_window_rule": fired_pw,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="crossingguard-nli-mini")
@@ -149,10 +215,23 @@ def main() -> None:
         "--candidates", type=int, default=60, help="needle candidates checked"
     )
     parser.add_argument(
-        "--lengths", default="2000,8000,16000", help="haystack sizes (chars)"
+        "--lengths",
+        default="2000,8000,32000",
+        help="haystack sizes for the catch rate (chars)",
+    )
+    parser.add_argument(
+        "--time-lengths",
+        default="2000,8000",
+        help="benign haystack sizes checked in full, timed, for false alarms ('' for none)",
     )
     parser.add_argument(
         "--variants", default=DEFAULT_VARIANTS, help=", ".join(VARIANTS)
+    )
+    parser.add_argument(
+        "--benign",
+        type=int,
+        default=2,
+        help="needle-free haystacks per --time-lengths size",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
@@ -160,6 +239,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     lengths = [int(x) for x in args.lengths.split(",")]
+    time_lengths = [int(x) for x in args.time_lengths.split(",") if x.strip()]
     variants = args.variants.split(",")
     unknown = [v for v in variants if v not in VARIANTS]
     if unknown:
@@ -197,41 +277,55 @@ def main() -> None:
     catch: dict[str, dict[int, list[bool]]] = {
         v: {n: [] for n in lengths} for v in variants
     }
+    catch_pw: dict[str, dict[int, list[bool | None]]] = {
+        v: {n: [] for n in lengths} for v in variants
+    }
     rows: dict[str, int] = dict.fromkeys(variants, 0)
     for length in lengths:
         for needle in needles:
             text, span = with_needle(haystack(pool, length, rng), needle, rng)
             for variant in variants:
                 scorer.windowing = VARIANTS[variant]
-                probe = NeedleWindows(scorer, span)
+                cached = CachedRows(scorer)
+                probe = NeedleWindows(cached, span)
                 caught = fires(Guard(probe, policy=policy, cache_size=0), text)
                 catch[variant][length].append(caught)
+                catch_pw[variant][length].append(
+                    per_window_fires(cached, policy, text, span)
+                )
                 rows[variant] += probe.rows
         print(f"catch measured at {length} chars", flush=True)
 
     timing: dict[str, dict[int, dict[str, float | bool | int]]] = {
         v: {} for v in variants
     }
-    for length in lengths:
-        text = " ".join(haystack(pool, length, random.Random(args.seed + length)))
+    for length in time_lengths:
         hyps = [h for c in policy.conditions for h in policy.hypotheses_of(c)]
         for variant in variants:
             scorer.windowing = VARIANTS[variant]
-            n_rows = sum(len(scorer.windows(text, h)) for h in hyps)
-            t0 = time.perf_counter()
-            fired = fires(guard, text)
+            runs = []
+            for k in range(args.benign):
+                rng_k = random.Random(args.seed + length + k)
+                text = " ".join(haystack(pool, length, rng_k))
+                runs.append(time_benign(scorer, guard, policy, text, hyps))
             timing[variant][length] = {
-                "chars": len(text),
-                "rows": n_rows,
-                "seconds": round(time.perf_counter() - t0, 2),
-                "false_alarm": fired,
+                "chars": [r["chars"] for r in runs],
+                "rows": sum(r["rows"] for r in runs),
+                "seconds": round(sum(r["seconds"] for r in runs), 2),
+                "false_alarms": sum(r["false_alarm"] for r in runs),
+                "false_alarms_per_window_rule": None
+                if any(r["false_alarm_per_window_rule"] is None for r in runs)
+                else sum(bool(r["false_alarm_per_window_rule"]) for r in runs),
+                "haystacks": len(runs),
             }
         print(f"timing measured at {length} chars", flush=True)
 
     result = {
         "command": "nice -n 10 python benchmarks/long_prompts.py "
         + " ".join(
-            f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k != "out"
+            f"--{k.replace('_', '-')} {shlex.quote(str(v))}"
+            for k, v in vars(args).items()
+            if k != "out"
         ),
         "model": scorer.name,
         "backend": scorer.backend,
@@ -246,6 +340,12 @@ def main() -> None:
             v: {
                 "windowing": VARIANTS[v].__dict__,
                 "catch": {n: float(np.mean(catch[v][n])) for n in lengths},
+                "catch_per_window_rule": {
+                    n: None
+                    if None in catch_pw[v][n]
+                    else float(np.mean([bool(x) for x in catch_pw[v][n]]))
+                    for n in lengths
+                },
                 "needle_window_rows": rows[v],
                 "haystack": timing[v],
             }
@@ -257,28 +357,42 @@ def main() -> None:
     (args.out / "results.json").write_text(
         json.dumps(result, indent=2) + "\n", encoding="utf-8"
     )
-    (args.out / "summary.md").write_text(summary(result, lengths), encoding="utf-8")
-    print(summary(result, lengths))
+    text = summary(result, lengths, time_lengths)
+    (args.out / "summary.md").write_text(text, encoding="utf-8")
+    print(text)
 
 
-def summary(result: dict, lengths: Sequence[int]) -> str:
+def summary(result: dict, lengths: Sequence[int], time_lengths: Sequence[int]) -> str:
+    def pct(x: float | None) -> str:
+        return "n/a" if x is None else f"{x:.0%}"
+
     head = " | ".join(
         [f"caught @ {n:,} chars" for n in lengths]
-        + [f"s / fired @ {n:,} chars (benign)" for n in lengths]
+        + [f"benign {n:,} chars: s, windows, fired" for n in time_lengths]
     )
-    lines = [f"| Windows | {head} |", "| --- |" + " --- |" * (2 * len(lengths))]
+    lines = [
+        f"| Windows | rule | {head} |",
+        "| --- | --- |" + " --- |" * (len(lengths) + len(time_lengths)),
+    ]
     for name, v in result["variants"].items():
-        catch = [f"{v['catch'][n]:.0%}" for n in lengths]
-        hay = [
-            f"{v['haystack'][n]['seconds']:.1f} / {'yes' if v['haystack'][n]['false_alarm'] else 'no'}"
-            for n in lengths
-        ]
-        lines.append(f"| `{name}` | " + " | ".join(catch + hay) + " |")
+        for rule, catch_key, fa_key in (
+            ("guard", "catch", "false_alarms"),
+            ("per window", "catch_per_window_rule", "false_alarms_per_window_rule"),
+        ):
+            if rule == "per window" and all(v[catch_key][n] is None for n in lengths):
+                continue
+            catch = [pct(v[catch_key][n]) for n in lengths]
+            hay = []
+            for n in time_lengths:
+                h = v["haystack"][n]
+                fired = "n/a" if h[fa_key] is None else f"{h[fa_key]}/{h['haystacks']}"
+                hay.append(f"{h['seconds']:.0f} s, {h['rows']}, {fired}")
+            lines.append(f"| `{name}` | {rule} | " + " | ".join(catch + hay) + " |")
     lines.append(
         f"\n{len(result['needles'])} needles (of {result['needle_candidates']} candidates, those "
         f"that fire alone), conditions {', '.join(result['conditions'])} "
-        f"({result['hypotheses']} hypotheses), model {result['model']} ({result['backend']}), "
-        f"{result['machine']}; run took {result['wall_seconds']:.0f} s."
+        f"({result['hypotheses']} hypotheses), model {result['model']} ({result['backend']}, "
+        f"{result['precision']}), {result['machine']}; run took {result['wall_seconds']:.0f} s."
     )
     return "\n".join(lines) + "\n"
 

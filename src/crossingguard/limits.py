@@ -17,9 +17,11 @@ from __future__ import annotations
 MAX_PROMPT_CHARS = 10_000
 
 # Premise tokens per window when a prompt is too long for one model window. Windows hold whole
-# sentences (a sentence longer than this is cut into overlapping pieces). Smaller windows keep a
-# single harmful sentence from being drowned out by its benign neighbours.
-LONG_PROMPT_WINDOW_TOKENS = 32
+# sentences (a sentence longer than this is cut into pieces overlapping by a quarter), so at 16
+# most sentences are scored alone: a harmful sentence is not drowned out by benign neighbours.
+# Measured: 79% of needles caught in 4,000-character haystacks at 16, 71% at 24, 50% at 32, 0%
+# with the old model-sized windows, and 54% with 16-token windows cut anywhere.
+LONG_PROMPT_WINDOW_TOKENS = 16
 
 # Sentences shared by consecutive windows: 0 keeps each sentence in exactly one window.
 WINDOW_OVERLAP_SENTENCES = 0
