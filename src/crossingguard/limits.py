@@ -11,16 +11,18 @@ scored in small windows of whole sentences than in overlapping model-sized windo
 
 from __future__ import annotations
 
-# Longest prompt (premise) scored, in characters. Cost grows linearly with length: on 2 shared CPU
-# cores the moderation pack needs about a minute per 10,000 characters (benchmarks/long_prompts.py),
-# so a larger default would let one request hold a CPU for minutes. Raise it deliberately.
+# Longest prompt (premise) scored, in characters. Cost grows linearly with length: one benign
+# 8,000-character prompt took about 40 s against 9 hypotheses on 2 busy CPU cores
+# (benchmarks/long_prompts.py; the moderation pack has 29), so a larger default would let one
+# request hold a CPU for minutes. The server's default (serve settings) is the same 10,000.
 MAX_PROMPT_CHARS = 10_000
 
 # Premise tokens per window when a prompt is too long for one model window. Windows hold whole
 # sentences (a sentence longer than this is cut into pieces overlapping by a quarter), so at 16
 # most sentences are scored alone: a harmful sentence is not drowned out by benign neighbours.
-# Measured: 79% of needles caught in 4,000-character haystacks at 16, 71% at 24, 50% at 32, 0%
-# with the old model-sized windows, and 54% with 16-token windows cut anywhere.
+# Measured (benchmarks/results/long_prompts/window_sizes): 79% of needles caught in 4,000-character
+# haystacks at 16, 71% at 24, 50% at 32, 0% with the old model-sized windows, and 54% with
+# 16-token windows cut anywhere.
 LONG_PROMPT_WINDOW_TOKENS = 16
 
 # Sentences shared by consecutive windows: 0 keeps each sentence in exactly one window.
