@@ -85,8 +85,11 @@ def test_good_policy_yaml_and_json_agree(tmp_path: Path) -> None:
         "entailment",
         "mean",
     )
-    assert (
-        a.route_threshold(a.routes[0]) == 0.6 and a.route_threshold(a.routes[1]) == 0.7
+    # routes without a threshold take the routing strategy's default, not defaults.threshold
+    assert (a.routes[0].threshold, a.routes[1].threshold, a.routing.threshold) == (
+        None,
+        0.7,
+        None,
     )
     assert a.routes[0].examples == ["why was I charged"]
     assert a.routing.strategy == "nli" and a.routing.fallback == "human"
@@ -244,8 +247,8 @@ def test_pack_include_and_clash(tmp_path: Path) -> None:
     )
     # the pack's own (calibrated) threshold wins over the includer's default of 0.6
     pack = load_policy("prompt-injection")
-    assert pack.conditions[0].threshold is not None
-    assert policy.condition_threshold(first) == pack.conditions[0].threshold
+    assert pack.own_threshold(pack.conditions[0]) is not None
+    assert policy.condition_threshold(first) == pack.own_threshold(pack.conditions[0])
     assert len(policy.conditions) == len(load_policy("prompt-injection").conditions) + 1
     clash = write(
         tmp_path,
