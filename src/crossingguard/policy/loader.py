@@ -10,6 +10,7 @@ uses, what ``calibrate`` writes and what the policy identity hashes.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from crossingguard.limits import (
     MAX_POLICY_VALUES,
 )
 from crossingguard.policy.claims import claim_problem, flow_splits
-from crossingguard.policy.schema import Policy
+from crossingguard.policy.schema import ConditionSpec, Policy, RouteSpec
 from crossingguard.text import unicode_problem
 
 PACKS_PACKAGE = "crossingguard.policy.packs"
@@ -356,16 +357,20 @@ def policy_warnings(path_or_pack: str | Path | Policy) -> list[str]:
     out: list[str] = []
     if text is not None:
         for split in flow_splits(text):
-            items = ", ".join(repr(i) for i in split.items)
+            listed = ", ".join(repr(i) for i in split.items)
             out.append(
                 f"{source}: line {split.line}: {_format_loc(split.path)}: YAML reads "
-                f"{split.source} as a list of {len(split.items)} hypotheses ({items}); if it is "
+                f"{split.source} as a list of {len(split.items)} hypotheses ({listed}); if it is "
                 f"one claim, quote it: {split.quoted} (to keep separate hypotheses, quote each)"
             )
-    if is_pack_name(path_or_pack) and not isinstance(path_or_pack, Policy):
+    if not isinstance(path_or_pack, Policy) and is_pack_name(path_or_pack):
         return out
     packed = len(policy.conditions) - _own_conditions(path_or_pack, text)
-    for field, items in (("conditions", policy.conditions), ("routes", policy.routes)):
+    groups: tuple[tuple[str, Sequence[ConditionSpec | RouteSpec]], ...] = (
+        ("conditions", policy.conditions),
+        ("routes", policy.routes),
+    )
+    for field, items in groups:
         for i, item in enumerate(items):
             if field == "conditions" and i < packed:
                 continue
