@@ -111,3 +111,17 @@ def test_fit_never_worsens_its_objective_and_stays_on_the_grid(rows, target):
     else:
         if fit.before.fpr <= 0.2:
             assert fit.after.fpr <= 0.2 + 1e-12 and fit.after.recall >= fit.before.recall - 1e-12
+
+
+def test_per_model_thresholds_are_read_and_written_for_the_scoring_model():
+    policy = Policy.model_validate(
+        {"version": 1, "name": "t", "conditions": [
+            {"id": "c0", "hypotheses": ["claim 0"], "thresholds": {"m": 0.5, "other": 0.9}},
+            {"id": "c1", "hypotheses": ["claim 1"], "thresholds": {"m": 0.5}}]}
+    )  # fmt: skip
+    fit = fit_pooled_thresholds(policy, IDS, SCORES, LABELS, model="m")
+    assert fit.thresholds_before == {"c0": 0.5, "c1": 0.5}
+    assert fit.policy.conditions[0].thresholds == {"m": 0.65, "other": 0.9}  # the other model's fit kept
+    assert fit.policy.conditions[1].thresholds == {"m": 0.65}
+    assert round_thresholds(fit.policy.model_copy(update={"conditions": [
+        fit.policy.conditions[0].model_copy(update={"thresholds": {"m": 0.12345}})]})).conditions[0].thresholds == {"m": 0.123}

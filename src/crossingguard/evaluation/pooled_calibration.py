@@ -68,11 +68,14 @@ def parse_pooled_target(text: str) -> PooledTarget:
 
 
 def round_thresholds(policy: Policy, decimals: int = DECIMALS) -> Policy:
-    """The policy with every explicit condition threshold rounded to ``decimals`` places."""
-    specs = [
-        c if c.threshold is None else c.model_copy(update={"threshold": round(float(c.threshold), decimals)})
-        for c in policy.conditions
-    ]
+    """The policy with every explicit condition threshold (the model-independent ``threshold``
+    and each model's ``thresholds`` entry) rounded to ``decimals`` places."""
+    specs = []
+    for c in policy.conditions:
+        update: dict[str, Any] = {"thresholds": {m: round(float(t), decimals) for m, t in c.thresholds.items()}}
+        if c.threshold is not None:
+            update["threshold"] = round(float(c.threshold), decimals)
+        specs.append(c.model_copy(update=update))
     return policy.model_copy(update={"conditions": specs})
 
 
@@ -164,6 +167,7 @@ def fit_pooled_thresholds(
     *,
     target: PooledTarget | str = "f1",
     start: Mapping[str, float] | None = None,
+    model: str | None = None,
     max_rounds: int = 20,
 ) -> PooledCalibration:
     """Fit the thresholds of the policy's ``block``/``flag`` conditions for a pooled target.
@@ -171,8 +175,11 @@ def fit_pooled_thresholds(
     ``scores``: (n_prompts, n_conditions) fire-on scores in the order of ``ids`` (as
     :func:`crossingguard.guard.calibration.score_conditions` returns them); ``labels``: 1 harmful
     (the pack should stop it), 0 benign, -1 unknown (left out), one per prompt.
-    ``start``: thresholds to start from (default: the policy's, e.g. per-condition F1 fits).
-    ``log`` conditions never stop a prompt and keep their thresholds.
+    ``start``: thresholds to start from (default: the policy's for ``model``, e.g. per-condition
+    F1 fits). ``model``: the model the scores come from; as in
+    :func:`crossingguard.guard.calibration.calibrate_scores`, the fitted thresholds are stored as
+    that model's ``thresholds`` entry (other models' entries kept), or as the model-independent
+    ``threshold`` when it is None. ``log`` conditions never stop a prompt and keep their thresholds.
     """
     tgt = parse_pooled_target(target) if isinstance(target, str) else target
     scores = np.asarray(scores, dtype=np.float64)
@@ -197,7 +204,7 @@ def fit_pooled_thresholds(
         )
     counting = np.array([c.action in _COUNTING_ACTIONS for c in policy.conditions])
     before_t = np.array(
-        [start.get(cid, policy.condition_threshold(c)) if start else policy.condition_threshold(c)
+        [start.get(cid, policy.condition_threshold(c, model)) if start else policy.condition_threshold(c, model)
          for cid, c in zip(ids, policy.conditions)],
         dtype=np.float64,
     )  # fmt: skip
@@ -232,10 +239,14 @@ def fit_pooled_thresholds(
         values = _objective(tgt, tp, fp, pos, neg)
         t[j] = GRID[_run_around(values, int(np.rint(t[j] * 10**DECIMALS)))]
 
-    specs = [
-        c.model_copy(update={"threshold": float(t[j])}) if counting[j] else c
-        for j, c in enumerate(policy.conditions)
-    ]
+    specs = []
+    for j, c in enumerate(policy.conditions):
+        if not counting[j]:
+            specs.append(c)
+        elif model is None:
+            specs.append(c.model_copy(update={"threshold": float(t[j])}))
+        else:
+            specs.append(c.model_copy(update={"thresholds": {**c.thresholds, model: float(t[j])}}))
     fitted = policy.model_copy(update={"conditions": specs})
     y_all = np.where(known, labels, -1)
     before = binary_metrics(pooled_decision(scores, before_t, counting).astype(float), y_all, 0.5)
