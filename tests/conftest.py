@@ -11,6 +11,31 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from tiny_model import build_tiny_nli_model
 
+try:  # Hypothesis profiles (the dev extra): `ci` by default, `fuzz` for the long local run
+    from hypothesis import HealthCheck, settings
+
+    # ci: what `python -m pytest` runs. Tests that set their own max_examples keep it; the
+    # generated-input tests in tests/fuzz/ take this budget, small enough for 2 busy cores.
+    settings.register_profile(
+        "ci",
+        max_examples=40,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    # fuzz: `python -m pytest -q --hypothesis-profile=fuzz -m fuzz` runs at least 10,000
+    # generated inputs per entry point (tests/fuzz/README.md); counts go to
+    # benchmarks/results/fuzz/. No example database: every run draws fresh inputs.
+    settings.register_profile(
+        "fuzz",
+        max_examples=10_000,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    settings.load_profile("ci")  # `--hypothesis-profile` overrides it (Hypothesis' plugin)
+except ImportError:  # pragma: no cover - tests that use Hypothesis import it themselves
+    pass
+
 
 def _need_torch() -> None:
     """The tiny model is built with torch: without the train extra its tests skip, not error."""
