@@ -595,17 +595,17 @@ def load_nli(
     for key in conflicting:
         del kept[key]
     report.conflicting = len(conflicting)
-    rows = list(kept.values())
+    pairs = list(kept.values())
     if limit is not None:
-        rows = rows[:limit]
-    report.kept = len(rows)
-    if not rows:
+        pairs = pairs[:limit]
+    report.kept = len(pairs)
+    if not pairs:
         raise DataError(f"{name}: no usable labelled pairs (report: {report.as_dict()})")
     return NLIData(
         name,
-        [r[0] for r in rows],
-        [r[1] for r in rows],
-        np.asarray([r[2] for r in rows], dtype=np.int64),
+        [r[0] for r in pairs],
+        [r[1] for r in pairs],
+        np.asarray([r[2] for r in pairs], dtype=np.int64),
         report,
     )
 

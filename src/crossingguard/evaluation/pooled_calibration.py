@@ -240,13 +240,13 @@ def fit_pooled_thresholds(
         t[j] = GRID[_run_around(values, int(np.rint(t[j] * 10**DECIMALS)))]
 
     specs = []
-    for j, c in enumerate(policy.conditions):
-        if not counting[j]:
+    for k, c in enumerate(policy.conditions):
+        if not counting[k]:
             specs.append(c)
         elif model is None:
-            specs.append(c.model_copy(update={"threshold": float(t[j])}))
+            specs.append(c.model_copy(update={"threshold": float(t[k])}))
         else:
-            specs.append(c.model_copy(update={"thresholds": {**c.thresholds, model: float(t[j])}}))
+            specs.append(c.model_copy(update={"thresholds": {**c.thresholds, model: float(t[k])}}))
     fitted = policy.model_copy(update={"conditions": specs})
     y_all = np.where(known, labels, -1)
     before = binary_metrics(pooled_decision(scores, before_t, counting).astype(float), y_all, 0.5)
