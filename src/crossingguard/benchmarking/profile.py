@@ -281,6 +281,16 @@ def profile_guard(
     padded = float(row_flops(padded_lengths, shape).sum())
     peak_flops = peak["gflops"] * 1e9
     per_pair = useful / len(pairs)
+    # The same pairs as one row each, cut at the window (what a truncating cross-encoder runs):
+    # how much of our work is the windowing itself.
+    one_row = np.minimum(
+        [len(e.ids) for e in tok.encode_batch(pairs)], scorer.max_length
+    )
+    one_row_flops = float(row_flops(one_row, shape).sum())
+    # Per prompt (pairs are prompt-major): the least time one call can take at the peak.
+    k = workload.pairs_per_prompt
+    row_f = row_flops(np.asarray(lengths), shape)
+    per_prompt = np.bincount([r.pair // k for r in rows], weights=row_f)
     n = len(pairs)
     return {
         "workload": workload.name,
@@ -324,6 +334,20 @@ def profile_guard(
             else None,
             "bound_pairs_per_s": peak_flops / per_pair,
             "pairs_per_s": n / t_total,
+            "rows_per_pair": len(rows) / n,
+            "one_row_per_pair_total": one_row_flops,
+            "one_row_per_pair_bound_pairs_per_s": peak_flops * n / one_row_flops,
+            "floor_ms_per_prompt_p50": float(np.percentile(per_prompt, 50))
+            / peak_flops
+            * 1e3,
+            "floor_ms_per_prompt_p50_one_row_per_pair": float(
+                np.percentile(
+                    np.bincount(np.arange(n) // k, weights=row_flops(one_row, shape)),
+                    50,
+                )
+            )
+            / peak_flops
+            * 1e3,
         },
         "estimated_gains": estimated_gains(
             t_total,

@@ -262,6 +262,22 @@ def profile_markdown(prof: dict[str, Any] | None) -> str:
             else "."
         ),
     ]
+    if "rows_per_pair" in f:
+        lines += [
+            (
+                f"* The work itself: windowing gives {f['rows_per_pair']:.1f} model rows per pair. "
+                "The same pairs as one row each, cut at the window (what CrossEncoder and the "
+                f"pipeline run), would be {f['one_row_per_pair_total'] / f['useful_total']:.2f}x our "
+                f"FLOPs: a bound of {f['one_row_per_pair_bound_pairs_per_s']:,.0f} pairs/s."
+            ),
+            (
+                f"* FLOP floor per prompt (median prompt x all hypotheses, at the measured peak): "
+                f"{f['floor_ms_per_prompt_p50']:.0f} ms with our windows, "
+                f"{f['floor_ms_per_prompt_p50_one_row_per_pair']:.0f} ms with one row per pair; "
+                "no engine change goes below it, only less work (fewer or shorter rows, a smaller "
+                "model) does."
+            ),
+        ]
     sess = prof.get("session", {})
     if sess.get("variants"):
         lines += [

@@ -26,6 +26,29 @@ def _names(value: str | None, option: str) -> tuple[str, ...] | None:
     return names
 
 
+SIZE_NAMES = (
+    "nli_pairs",
+    "guard_prompts",
+    "long_prompts",
+    "long_min_tokens",
+    "latency_calls",
+    "routing_calls",
+)
+
+
+def _size_overrides(items: list[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        if name not in SIZE_NAMES or not value.isdigit() or int(value) < 1:
+            raise InputError(
+                f"--size {item!r}: expected NAME=N with N >= 1 and NAME one of "
+                f"{', '.join(SIZE_NAMES)}"
+            )
+        out[name] = int(value)
+    return out
+
+
 @app.command("bench")
 @handle_errors
 def bench_command(
@@ -87,6 +110,14 @@ def bench_command(
         int | None,
         typer.Option("--repeats", min=1, help="Interleaved repeats per workload."),
     ] = None,
+    size: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--size",
+            help="Override one workload size, NAME=N (repeatable): nli_pairs, guard_prompts, "
+            "long_prompts, long_min_tokens, latency_calls, routing_calls.",
+        ),
+    ] = None,
     rss: Annotated[
         bool,
         typer.Option(
@@ -129,6 +160,7 @@ def bench_command(
         sizes = replace(sizes, budget_s=budget)
     if repeats is not None:
         sizes = replace(sizes, repeats=repeats)
+    sizes = replace(sizes, **_size_overrides(size or []))
     options = replace(options, sizes=sizes)
     result = run_bench(options, log=lambda msg: typer.echo(msg, err=True))
     from crossingguard.benchmarking.report import targets_markdown
