@@ -9,6 +9,8 @@ uses, what ``calibrate`` writes and what the policy identity hashes.
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 from collections.abc import Sequence
 from importlib import resources
@@ -238,10 +240,18 @@ def _read_pack(name: str, where: str) -> dict[str, Any]:
     packs = builtin_packs()
     if name not in packs:
         raise _unknown_pack(name, where)
+    return copy.deepcopy(_parsed_pack(packs[name]))
+
+
+@functools.lru_cache(maxsize=None)
+def _parsed_pack(file_name: str) -> dict[str, Any]:
+    """A built-in pack's YAML, parsed once per process: packs ship with the package and do not
+    change while it runs, and PyYAML takes tens of ms per pack (every guard a server or batch
+    worker builds, every policy that includes a pack). Callers get deep copies."""
     text = (
-        resources.files(PACKS_PACKAGE).joinpath(packs[name]).read_text(encoding="utf-8")
+        resources.files(PACKS_PACKAGE).joinpath(file_name).read_text(encoding="utf-8")
     )
-    return yaml.safe_load(text)
+    return yaml.safe_load(text)  # type: ignore[no-any-return]
 
 
 def policy_from_dict(data: Any, *, source: str = "<policy>") -> Policy:
