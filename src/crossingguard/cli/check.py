@@ -34,7 +34,8 @@ def read_stdin_prompts() -> list[str]:
         raise InputError(
             f"stdin is not UTF-8 text (byte {exc.start}): pipe UTF-8 prompts"
         ) from exc
-    prompts = [line.strip() for line in data.splitlines() if line.strip()]
+    # lines end at "\n" (and "\r\n"), not at U+2028 or U+0085 inside a prompt as splitlines() would
+    prompts = [line.strip() for line in data.split("\n") if line.strip()]
     if not prompts:
         raise InputError(
             "no prompt given: pass PROMPT or pipe prompts on stdin, one per line"

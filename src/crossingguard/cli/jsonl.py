@@ -33,7 +33,9 @@ def read_pairs_jsonl(path: Path) -> list[dict[str, Any]]:
             f"{path} is not UTF-8 text (bad byte at offset {exc.start}); save it as UTF-8 JSONL"
         ) from exc
     rows: list[dict[str, Any]] = []
-    for lineno, line in enumerate(text.lstrip("\ufeff").splitlines(), 1):
+    # split at "\n" only: str.splitlines() also breaks at U+0085/U+2028/U+2029, which JSON
+    # strings may hold raw (our own --json output does), cutting a valid row in two
+    for lineno, line in enumerate(text.lstrip("\ufeff").split("\n"), 1):
         if not line.strip():
             continue
         try:

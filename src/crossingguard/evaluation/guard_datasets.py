@@ -195,7 +195,8 @@ def read_jsonl_examples(path: Path) -> list[GuardExample]:
             f"{path}: cannot read it ({exc.strerror or exc}); pass a JSONL file"
         ) from None
     out = []
-    for n, line in enumerate(raw.lstrip("\ufeff").splitlines(), 1):
+    # "\n" only: str.splitlines() also splits at U+2028 and friends inside JSON strings
+    for n, line in enumerate(raw.lstrip("\ufeff").split("\n"), 1):
         if not line.strip():
             continue
         try:
