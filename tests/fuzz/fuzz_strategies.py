@@ -43,14 +43,17 @@ atom = st.one_of(
     st.characters(),
 )
 
-nasty_text = st.one_of(
+short_text = st.one_of(
     st.lists(atom, max_size=25).map(" ".join),
     st.lists(atom, max_size=25).map("".join),
     st.text(max_size=80),
     st.sampled_from(ODD),
-    # long prompts: windowed, or over the 10,000-character limit
-    st.builds(lambda w, n: (w + " ") * n, st.sampled_from(WORDS), st.integers(50, 3_000)),
 )
+# long prompts: windowed, or over the 10,000-character limit
+long_text = st.builds(
+    lambda w, n: (w + " ") * n, st.sampled_from(WORDS), st.integers(50, 3_000)
+)
+nasty_text = st.one_of(short_text, long_text)
 
 # A text most entry points accept (tokens the tiny model knows), for the parts of an input that
 # are not under test in that example.
