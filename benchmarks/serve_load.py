@@ -1,7 +1,7 @@
 """Load benchmark of the guard service on loopback: micro-batching on vs off, and the ceiling.
 
     python benchmarks/serve_load.py [--model crossingguard-nli-mini] [--clients 1,8,32]
-        [--prompts 48] [--max-seconds 75] [--overload-clients 128] [--overload-seconds 15]
+        [--prompts 32] [--max-seconds 75] [--overload-clients 128] [--overload-seconds 15]
         [--out benchmarks/results/serve] [--readme README.md]
 
 Each request is one prompt against the ``moderation`` pack (13 conditions, 28 hypotheses) on
@@ -10,7 +10,7 @@ micro-batching (``--max-batch-size 32``) and one without (``--max-batch-size 1``
 is its own model call, as in a server that calls ``guard.check`` per request); both with
 ``--cache-size 0`` so repeated prompts are scored again. For 1, 8 and 32 concurrent clients
 (each sends its next request when the last one is answered) the same prompts go to both servers
-back to back, batched first: every prompt once, or cycling until 3 requests per client. The ceiling is ``Guard.check_batch`` of the same prompts in this
+back to back, batched first: every prompt once, or cycling until 2 requests per client. The ceiling is ``Guard.check_batch`` of the same prompts in this
 process, measured before and after the server runs. The overload run sends
 ``--overload-clients`` concurrent clients at the batched server (whose queue holds 64 requests)
 and probes ``/healthz`` every 100 ms meanwhile. Every run stops issuing requests after
@@ -59,6 +59,7 @@ class LoadResult:
     seconds: float = 0.0
     latencies_ms: list[float] = field(default_factory=list, repr=False)
     stopped_early: bool = False
+    abandoned: int = 0
 
     @property
     def requests_per_s(self) -> float:
@@ -84,10 +85,12 @@ async def run_load(
     requests: int | None = None,
     loop_prompts: bool = False,
     honour_retry_after: bool = False,
+    abandon_after_s: float | None = None,
 ) -> LoadResult:
     """``clients`` workers POST one prompt each to ``/v1/moderations``, cycling through
     ``prompts``, until ``requests`` (default: one per prompt) have been sent, or with
-    ``loop_prompts`` until ``max_seconds``; latency is measured per request."""
+    ``loop_prompts`` until ``max_seconds``; latency is measured per request. Requests still
+    unanswered ``abandon_after_s`` after the start are cancelled and counted as abandoned."""
     total = len(prompts) if requests is None else requests
     result = LoadResult(clients)
     next_index = 0
@@ -122,9 +125,15 @@ async def run_load(
             if honour_retry_after and r.status_code == 429:
                 await asyncio.sleep(min(2.0, float(r.headers.get("retry-after", "1"))))
 
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=120) as client:
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=300) as client:
         start = time.perf_counter()
-        await asyncio.gather(*(worker(client) for _ in range(clients)))
+        try:
+            await asyncio.wait_for(
+                asyncio.gather(*(worker(client) for _ in range(clients))),
+                abandon_after_s,
+            )
+        except asyncio.TimeoutError:
+            result.abandoned = result.sent - result.ok - sum(result.errors.values())
         result.seconds = time.perf_counter() - start
     return result
 
@@ -167,6 +176,7 @@ async def overload(
         max_seconds=seconds,
         loop_prompts=True,
         honour_retry_after=True,
+        abandon_after_s=seconds + 10,
     )
     stop.set()
     return {"load": load.summary(), "healthz": await probe}
@@ -247,9 +257,14 @@ class Server:
 def measure(
     server: Server, prompts: Sequence[str], clients: int, max_seconds: float
 ) -> dict[str, Any]:
+    """One run: every prompt once, or two requests per client if that is more (so 32 clients
+    are not measured only while ramping up and down)."""
     before = server.batch_stats()
+    requests = max(len(prompts), 2 * clients)
     result = asyncio.run(
-        run_load(server.url, prompts, clients, max_seconds=max_seconds)
+        run_load(
+            server.url, prompts, clients, max_seconds=max_seconds, requests=requests
+        )
     )
     after = server.batch_stats()
     batches, items = after[0] - before[0], after[1] - before[1]
@@ -306,7 +321,9 @@ def markdown(report: dict[str, Any]) -> str:
             f"Model `{report['model']}` ({report['backend']}), moderation pack (13 conditions, "
             f"{report['pairs_per_prompt']} pairs per prompt), {report['prompts']['n']} prompts "
             f"(mean {report['prompts']['mean_chars']:.0f} characters), one prompt per request, "
-            f"loopback, {report['machine']['cpus']} CPU cores shared with the load generator. "
+            f"loopback, {report['machine']['cpus']} CPU cores shared with the load generator "
+            f"(and other jobs: 1-minute load average {report['machine']['load_avg_1min']['start']:.1f} "
+            f"at the start, {report['machine']['load_avg_1min']['end']:.1f} at the end). "
             f"Offline `Guard.check_batch` ceiling: **{ceiling:.2f} prompts/s** "
             f"(before {report['offline_runs'][0]['prompts_per_s']:.2f}, after "
             f"{report['offline_runs'][1]['prompts_per_s']:.2f}). Server memory (RSS) once "
@@ -344,6 +361,7 @@ def markdown(report: dict[str, Any]) -> str:
                 f"Overload: {o['load']['clients']} clients for {o['load']['seconds']:.0f} s against the "
                 f"batched server (queue {BATCHED_QUEUE}): {o['load']['ok']} answered, "
                 f"{errors.get('429', 0)} refused with 429 + Retry-After, "
+                f"{o['load'].get('abandoned', 0)} still unanswered 10 s after the end (abandoned), "
                 f"{sum(v for k, v in errors.items() if k != '429')} other errors; `/healthz` answered "
                 f"{h['ok']} of {h['probes']} probes (p50 {fmt(h['p50_ms'], 1)} ms, max "
                 f"{fmt(h['max_ms'], 1)} ms)."
@@ -362,7 +380,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--clients", default="1,8,32", help="comma-separated concurrency levels"
     )
-    ap.add_argument("--prompts", type=int, default=48, help="distinct prompts")
+    ap.add_argument("--prompts", type=int, default=32, help="distinct prompts")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--max-seconds", type=float, default=75, help="cap per run")
     ap.add_argument(
@@ -383,12 +401,15 @@ def main(argv: list[str] | None = None) -> None:
     from crossingguard.inference.scorer import load_scorer
     from crossingguard.policy import load_policy
 
+    load_start = os.getloadavg()[0]
     prompts = load_prompts(args.prompts, args.seed)
     scorer = load_scorer(args.model)
     model_name, backend = scorer.name, scorer.backend
     del scorer
     pairs = sum(len(c.texts) for c in conditions_from_policy(load_policy("moderation")))
-    common = ["--cache-size", "0", "--max-prompt-chars", "100000"]
+    # --timeout 120: measure throughput, not the timeout, even on a slow shared machine (32
+    # queued one-prompt requests take ~32 s at 1 prompt/s); timeouts have their own tests
+    common = ["--cache-size", "0", "--timeout", "120"]
     if args.model:
         common += ["--model", args.model]
     print(f"{len(prompts)} prompts, model {model_name} ({backend})", flush=True)
@@ -437,6 +458,7 @@ def main(argv: list[str] | None = None) -> None:
             "platform": platform.platform(),
             "python": platform.python_version(),
             "processor": platform.processor() or platform.machine(),
+            "load_avg_1min": {"start": load_start, "end": os.getloadavg()[0]},
         },
         "prompts": {
             "n": len(prompts),
