@@ -121,6 +121,21 @@ def test_time_budget_stops_calls_at_a_prefix_and_repeats_score_the_same_prefix()
     assert run.metrics()["latency_ms"]["calls"] == 2 * run.prompts
 
 
+def test_speed_ratio_compares_only_the_common_prefix() -> None:
+    fast = runner.Run(
+        "fast", "w", prompts=4, steps=[[(2, 1.0), (4, 9.0)], [(2, 2.0), (4, 9.0)]]
+    )
+    slow = runner.Run("slow", "w", prompts=2, steps=[[(2, 3.0)], [(2, 4.0)]])
+    # The prompts after the slow system's prefix (the 9 s chunk) do not count against "fast".
+    assert runner.speed_ratio(fast, slow, calls=False) == {"ratio": 3.0, "prompts": 2}
+    assert runner.speed_ratio(fast, slow, calls=True) == {
+        "ratio": 3.5 / 1.5,
+        "prompts": 2,
+    }
+    slow.error = "broken"
+    assert runner.speed_ratio(fast, slow, calls=False) is None
+
+
 def test_guard_row_is_not_applicable_to_pair_workloads() -> None:
     system = _SlowSystem()
     system.spec = SystemSpec("guard", "guard", "-", pair_scoring=False)  # type: ignore[misc]

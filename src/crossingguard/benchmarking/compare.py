@@ -36,14 +36,16 @@ REFERENCE_KEY = "cross-encoder"
 class Sizes:
     """How much of each workload to score; ``budget_s`` caps a slow system per workload."""
 
-    nli_pairs: int = 1000
-    guard_prompts: int = 60
-    long_prompts: int = 20
+    # Sized for about 10 minutes on 2 cores with the built-in mini: its 16-token sentence windows
+    # make a long prompt dozens of model rows per hypothesis.
+    nli_pairs: int = 256
+    guard_prompts: int = 8
+    long_prompts: int = 3
     long_min_tokens: int = 200
-    latency_calls: int = 200
-    routing_calls: int = 40
+    latency_calls: int = 30
+    routing_calls: int = 6
     repeats: int = 2
-    budget_s: float = 20.0
+    budget_s: float = 6.0
 
 
 QUICK = Sizes(
@@ -205,13 +207,19 @@ def run_bench(
             systems, wl, repeats=sizes.repeats, budget_s=sizes.budget_s, log=log
         )
         ref = runs.get(ref_name) if ref_name else None
+        pipe = next((n for n in runs if specs[n].key == "zero-shot"), None)
+        speeds = _speeds(runs, ref, runs.get(pipe or ""), calls=wl.mode == "calls")
         results[wl.name] = {
             "title": wl.title,
             "mode": wl.mode,
             "prompts": len(wl),
             "pairs_per_prompt": wl.pairs_per_prompt,
             "systems": {
-                name: {**run.metrics(), **runner.accuracy_metrics(run, ref, wl)}
+                name: {
+                    **run.metrics(),
+                    **speeds[name],
+                    **runner.accuracy_metrics(run, ref, wl),
+                }
                 for name, run in runs.items()
             },
         }
@@ -277,6 +285,25 @@ def run_bench(
     result["targets"] = report.targets(result)
     report.write_all(result, options.out)
     return result
+
+
+def _speeds(
+    runs: dict[str, runner.Run],
+    ref: runner.Run | None,
+    pipe: runner.Run | None,
+    *,
+    calls: bool,
+) -> dict[str, dict[str, Any]]:
+    """Each row's speed against the reference and the pipeline, on their common prefix."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, run in runs.items():
+        row: dict[str, Any] = {}
+        if ref is not None:
+            row["speed_vs_reference"] = runner.speed_ratio(run, ref, calls=calls)
+        if pipe is not None:
+            row["speed_vs_pipeline"] = runner.speed_ratio(run, pipe, calls=calls)
+        out[name] = row
+    return out
 
 
 def _profile(

@@ -45,6 +45,9 @@ class Run:
     call_ms: list[float] = field(
         default_factory=list
     )  # calls mode: every call of every repeat
+    steps: list[list[tuple[int, float]]] = field(
+        default_factory=list
+    )  # per repeat: (prompts done after the step, seconds of the step)
     scores: Scores | None = None
     error: str | None = None
 
@@ -92,15 +95,17 @@ def _concat(parts: Sequence[Scores]) -> Scores:
 
 def run_once(
     system: System, workload: Workload, *, budget_s: float, limit: int | None
-) -> tuple[int, float, list[float], Scores]:
+) -> tuple[int, list[tuple[int, float]], Scores]:
     """Score the workload (or its first ``limit`` prompts; ``None``: as far as the budget goes).
 
-    Returns (prompts scored, seconds, per-call ms in calls mode, scores).
+    Returns (prompts scored, (prompts done, seconds) per step, scores). A step is one call in
+    calls mode, one chunk otherwise; chunk boundaries depend on the workload only, so two
+    systems' steps line up and can be compared on a common prefix.
     """
     step = 1 if workload.mode == "calls" else _chunk_prompts(workload)
     end = len(workload) if limit is None else limit
     parts: list[Scores] = []
-    calls: list[float] = []
+    steps: list[tuple[int, float]] = []
     total = 0.0
     done = 0
     min_done = MIN_CALLS if workload.mode == "calls" else step
@@ -110,12 +115,11 @@ def run_once(
         parts.append(_score(system, workload, done, stop))
         dt = time.perf_counter() - t0
         total += dt
-        if workload.mode == "calls":
-            calls.append(dt * 1000.0)
+        steps.append((stop, dt))
         done = stop
         if limit is None and total > budget_s and done >= min_done:
             break
-    return done, total, calls, _concat(parts)
+    return done, steps, _concat(parts)
 
 
 def time_systems(
@@ -146,12 +150,15 @@ def time_systems(
             if run.error:
                 continue
             limit = None if r == 0 else run.prompts
-            done, seconds, calls, scores = run_once(
+            done, steps, scores = run_once(
                 system, workload, budget_s=budget_s, limit=limit
             )
+            seconds = sum(dt for _, dt in steps)
             run.prompts, run.pairs = done, done * workload.pairs_per_prompt
             run.seconds.append(seconds)
-            run.call_ms.extend(calls)
+            run.steps.append(steps)
+            if workload.mode == "calls":
+                run.call_ms.extend(dt * 1000.0 for _, dt in steps)
             run.scores = scores
             if log is not None:
                 log(
@@ -159,6 +166,29 @@ def time_systems(
                     f"{run.pairs / seconds:.1f} pairs/s"
                 )
     return runs
+
+
+def speed_ratio(run: Run, other: Run, *, calls: bool) -> dict[str, Any] | None:
+    """How much faster ``run`` is than ``other`` on the prompts both scored (their common prefix).
+
+    Throughput: ``other``'s best time over the prefix / ``run``'s. Calls: ``other``'s p50 latency
+    over the prefix's calls / ``run``'s. Comparing prefixes keeps a budget-limited system from
+    being compared on different (shorter or longer) prompts.
+    """
+    if run.error or other.error or not run.steps or not other.steps:
+        return None
+    m = min(run.prompts, other.prompts)
+
+    def prefix(r: Run) -> list[list[float]]:
+        return [[dt for stop, dt in rep if stop <= m] for rep in r.steps]
+
+    mine, theirs = prefix(run), prefix(other)
+    if calls:
+        a = float(np.percentile([d for rep in mine for d in rep], 50))
+        b = float(np.percentile([d for rep in theirs for d in rep], 50))
+    else:
+        a, b = min(sum(rep) for rep in mine), min(sum(rep) for rep in theirs)
+    return {"ratio": b / a if a > 0 else None, "prompts": m}
 
 
 # --------------------------------------------------------------------------- accuracy
