@@ -33,6 +33,7 @@ from crossingguard.limits import (
     MAX_PAIRS_PER_CALL,
     MAX_PROMPT_CHARS,
 )
+from crossingguard.text import unicode_problem
 
 
 def output_fields(prefix: str) -> tuple[str, ...]:
@@ -147,6 +148,8 @@ def classify(
 ) -> None:
     """Classify many premise/hypothesis pairs (NLI) from a JSONL file into a JSONL file."""
     check_output_path(output_path)
+    if unicode_problem(prefix) is not None:
+        raise InputError(f"--prefix {unicode_problem(prefix)}")
     rows = read_pairs_jsonl(input_path)
     check_field_clash(rows, input_path, prefix)
     pairs = [(r["premise"], r["hypothesis"]) for r in rows]

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from crossingguard.errors import InputError
+from crossingguard.text import unicode_problem
 
 
 def read_pairs_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -77,7 +78,12 @@ def write_jsonl_atomic(path: Path, rows: Iterable[dict[str, Any]]) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             for row in rows:
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+                line = json.dumps(row, ensure_ascii=False)
+                if unicode_problem(line) is not None:
+                    # a lone surrogate read from a \ud800 escape cannot be written as UTF-8:
+                    # write the row with escapes, which reads back to the same value
+                    line = json.dumps(row)
+                handle.write(line + "\n")
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
