@@ -57,7 +57,7 @@ def test_markdown_reports_the_targets_honestly() -> None:
     }
     report = {
         "model": "m", "backend": "onnx", "pairs_per_prompt": 28,
-        "prompts": {"n": 64, "mean_chars": 80.0}, "machine": {"cpus": 2},
+        "prompts": {"n": 64, "mean_chars": 80.0}, "machine": {"cpus": 2, "load_avg_1min": {"start": 1.0, "end": 2.0}},
         "offline_runs": [{"prompts_per_s": 4.0}, {"prompts_per_s": 4.0}],
         "offline": {"prompts_per_s": 4.0},
         "runs": [

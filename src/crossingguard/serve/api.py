@@ -105,6 +105,12 @@ def _check_batch(
     return guard.check_batch(prompts, conditions=conditions, threshold=threshold)
 
 
+def _score_pairs(guard: Guard, pairs: list[tuple[str, str]]) -> list[np.ndarray]:
+    return list(
+        guard.score_pairs(pairs)
+    )  # E/N/C rows; the guard's cache and de-duplication
+
+
 async def _verdicts(
     svc: Service,
     prompts: list[str],
@@ -177,7 +183,7 @@ async def classify(body: ClassifyRequest, request: Request) -> ClassifyResponse:
     name, guard = svc.guard(None)
     pairs = [(p.premise, p.hypothesis) for p in body.pairs]
     rows: list[np.ndarray] = await svc.submit(
-        ("classify", name), pairs, guard.score_pairs
+        ("classify", name), pairs, partial(_score_pairs, guard)
     )
     _log("classify", [p for p, _ in pairs], f"model {guard.model_name}")
     return ClassifyResponse(

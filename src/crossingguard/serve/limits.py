@@ -17,9 +17,9 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crossingguard.serve.errors import ApiError, error_body
-from crossingguard.text import unicode_problem
 from crossingguard.serve.schemas import ConditionIn
 from crossingguard.serve.settings import ServeSettings
+from crossingguard.text import unicode_problem
 
 
 def check_count(
