@@ -67,6 +67,18 @@ class Windowing:
             )
 
 
+# Vocabulary files transformers can build a fast tokenizer from when tokenizer.json is missing
+# (WordPiece, BPE, SentencePiece).
+VOCAB_FILES = (
+    "vocab.txt",
+    "vocab.json",
+    "spm.model",
+    "sentencepiece.bpe.model",
+    "spiece.model",
+    "tokenizer.model",
+)
+
+
 @dataclass(frozen=True)
 class Row:
     """One model input: a whole pair, or one window of a long premise with the hypothesis."""
@@ -87,6 +99,14 @@ def load_tokenizer(model_dir: Path) -> Any:
         except Exception as exc:
             raise ModelError(f"cannot read {path}: {exc}") from exc
     else:
+        # Without any vocabulary file transformers builds an empty tokenizer (special tokens only)
+        # and every word becomes [UNK]: the model would load and score garbage.
+        if not any((model_dir / name).is_file() for name in VOCAB_FILES):
+            raise ModelError(
+                f"{model_dir} has no tokenizer files (tokenizer.json, or one of "
+                f"{', '.join(VOCAB_FILES)}); copy the tokenizer saved with this model "
+                "(tokenizer.save_pretrained) into the folder"
+            )
         try:
             from transformers import AutoTokenizer
         except ImportError as exc:
