@@ -59,34 +59,6 @@ def test_uncalibrated_resets_every_condition_threshold() -> None:
     ]
 
 
-def test_ship_thresholds_keeps_provenance_and_writes_thresholds(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    src = eval_packs.PACKS_DIR / "prompt-injection.yaml"
-    shutil.copy(src, tmp_path / "prompt-injection.yaml")
-    monkeypatch.setattr(eval_packs, "PACKS_DIR", tmp_path)
-    policy = load_policy(tmp_path / "prompt-injection.yaml")
-    wanted = [0.25, 0.5, 0.75][: len(policy.conditions)]
-    fitted = policy.model_copy(
-        update={
-            "conditions": [
-                c.model_copy(update={"threshold": t})
-                for c, t in zip(policy.conditions, wanted)
-            ]
-        }
-    )
-    path = eval_packs.ship_thresholds("prompt-injection", fitted, "f1")
-    text = path.read_text(encoding="utf-8")
-    assert text.startswith("# Built-in pack `prompt-injection`.")
-    assert "fitted for f1 on the `select` split" in text
-    assert text.count("# Thresholds") == 1
-    shipped = load_policy(path)
-    assert [shipped.condition_threshold(c) for c in shipped.conditions] == wanted
-    # shipping twice leaves one provenance note
-    eval_packs.ship_thresholds("prompt-injection", fitted, "f1")
-    assert path.read_text(encoding="utf-8").count("# Thresholds") == 1
-
-
 def _result(accuracy: float, **extra) -> dict:
     return {"n": 100, "accuracy": accuracy, "macro_f1": accuracy - 0.01, **extra}
 
