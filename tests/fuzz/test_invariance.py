@@ -25,7 +25,7 @@ ATOL = 1e-5
 text = st.one_of(plain_text, plain_text, short_text.filter(lambda t: t.strip() and not has_surrogate(t)))
 long = st.builds(lambda w, n: (w + ". ") * n, plain_text, st.integers(20, 80))  # windowed
 pairs = st.lists(st.tuples(st.one_of(text, long), plain_text), min_size=1, max_size=8)
-few = settings(max_examples=25, deadline=None)
+few = settings(max_examples=100, deadline=None)
 
 
 @pytest.fixture(scope="module")
