@@ -265,3 +265,15 @@ def test_graph_of_another_model(shipped: Path, tiny_model_factory) -> None:
     shutil.copy(donor / "onnx" / WEIGHTS_MAP_FILE, shipped / "onnx" / WEIGHTS_MAP_FILE)
     with pytest.raises(ModelError, match="expects shape|outputs 2 logits"):
         load_scorer(shipped, backend="onnx")
+
+
+def test_pickled_weights_are_never_loaded(model: Path) -> None:
+    """A folder with only pytorch_model.bin (a pickle, which can run code when loaded) is refused
+    by the torch backend, with the way to convert it."""
+    torch = pytest.importorskip("torch")
+    from safetensors.torch import load_file
+
+    torch.save(load_file(str(model / WEIGHTS_FILE)), model / "pytorch_model.bin")
+    (model / WEIGHTS_FILE).unlink()
+    with pytest.raises(ModelError, match="never pickled .bin files"):
+        load_scorer(model, backend="torch")

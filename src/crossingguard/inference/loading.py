@@ -21,8 +21,13 @@ BUILTIN_MODELS: tuple[str, ...] = ("crossingguard-nli-mini", "crossingguard-nli-
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
-# Frameworks we never load; skipping them keeps hub downloads small.
-_HUB_IGNORE = ["*.h5", "*.msgpack", "*.ot", "*.tflite", "openvino/*", "coreml/*"]
+# Frameworks we never load; skipping them keeps hub downloads small. Pickled weights (.bin, .pt,
+# ...) are never loaded either (weights come from safetensors or ONNX: SECURITY.md), so they are
+# not even downloaded.
+_HUB_IGNORE = [
+    "*.h5", "*.msgpack", "*.ot", "*.tflite", "openvino/*", "coreml/*",
+    "*.bin", "*.pt", "*.pth", "*.ckpt", "*.pkl", "*.pickle",
+]  # fmt: skip
 
 Source = Literal["builtin", "local", "hub"]
 

@@ -40,13 +40,23 @@ class TorchBackend:
                 and not torch.cuda.is_available()
                 or str(device).startswith("cpu")
             )
-            model_kwargs = {"dtype": torch.float32} if on_cpu else None
+            # Weights only from safetensors: a pytorch_model.bin is a pickle, and unpickling a
+            # downloaded file can run code (SECURITY.md).
+            model_kwargs: dict[str, Any] = {"use_safetensors": True}
+            if on_cpu:
+                model_kwargs["dtype"] = torch.float32
             encoder = CrossEncoder(
                 str(model_dir), device=device, model_kwargs=model_kwargs
             )
         except Exception as exc:
+            hint = (
+                "; we load weights only from model.safetensors (never pickled .bin files): "
+                "convert it once with transformers (save_pretrained(safe_serialization=True))"
+                if not (Path(model_dir) / "model.safetensors").is_file()
+                else ""
+            )
             raise ModelError(
-                f"sentence-transformers cannot load {model_dir}: {exc}"
+                f"sentence-transformers cannot load {model_dir}: {exc}{hint}"
             ) from exc
         self._model = encoder.model.eval()
         self.device = self._model.device
