@@ -83,6 +83,14 @@ def _profile(config: pytest.Config) -> str:
         return "ci"
 
 
+def _outcomes(entry: str) -> str:
+    """How the inputs ended (exit code or HTTP status, the last word of each kind)."""
+    ends: Counter[str] = Counter()
+    for kind, n in DETAILS.get(entry, {}).items():
+        ends[kind.rsplit(" ", 1)[-1]] += n
+    return ", ".join(f"{end}: {n:,}" for end, n in sorted(ends.items())) if ends else ""
+
+
 def pytest_terminal_summary(
     terminalreporter: Any, exitstatus: int, config: pytest.Config
 ) -> None:
@@ -91,7 +99,7 @@ def pytest_terminal_summary(
     profile = _profile(config)
     terminalreporter.section(f"generated inputs per entry point (profile {profile})")
     for entry, n in sorted(COUNTS.items()):
-        terminalreporter.write_line(f"{entry:24s} {n:>9,}")
+        terminalreporter.write_line(f"{entry:24s} {n:>9,}  {_outcomes(entry)}")
     if profile != "fuzz":
         return
     from hypothesis import __version__ as hypothesis_version

@@ -99,7 +99,26 @@ policy_doc = st.fixed_dictionaries(
         ),
     },
 )
+# Valid policies, so that a good share of runs gets past loading to scoring and output.
+good_policy = st.fixed_dictionaries(
+    {
+        "version": st.just(1),
+        "conditions": st.lists(
+            st.fixed_dictionaries(
+                {"id": st.sampled_from(["weapons", "refund", "hate", "cake"]), "hypotheses": st.lists(plain_text, min_size=1, max_size=2)},
+                optional={"threshold": st.floats(0, 1), "action": st.sampled_from(["block", "flag", "log"])},
+            ),
+            min_size=1,
+            max_size=3,
+            unique_by=lambda c: c["id"],
+        ),
+    },
+    optional={"routes": st.lists(route.map(lambda r: {**r, "hypotheses": ["hello world"]}), min_size=1, max_size=3, unique_by=lambda r: r["id"])},
+)
 policy_file = st.one_of(
+    good_policy.map(lambda d: ("yaml", d)),
+    good_policy.map(lambda d: ("json", d)),
+    good_policy.map(lambda d: ("yaml", d)),
     policy_doc.map(lambda d: ("yaml", d)),
     policy_doc.map(lambda d: ("json", d)),
     st.binary(max_size=60).map(lambda b: ("raw", b)),
@@ -116,26 +135,38 @@ def write_policy(folder: Path, spec: tuple[str, Any]) -> Path:
     return write(folder / "policy.yaml", yaml.safe_dump(value, allow_unicode=False))
 
 
-argument = st.one_of(plain_text, nasty_text)
+routed_policy = good_policy.map(
+    lambda d: {**d, "routes": d.get("routes") or [{"id": "billing", "hypotheses": ["my bill is wrong"]}]}
+)
+argument = st.one_of(*[plain_text] * 4, nasty_text)
+
+
+def option(bad: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """Usually left out (the default), sometimes a generated, possibly bad, value."""
+    return st.one_of(*[st.none()] * 6, bad)
 
 
 # ---------------------------------------------------------------- check
 @given(
-    prompt=st.one_of(argument, st.just("-")),
+    prompt=st.one_of(argument, argument, st.just("-")),
     stdin=st.one_of(
         st.lists(st.one_of(plain_text, nasty_text), max_size=4).map(
             lambda ls: "\n".join(ls).encode("utf-8", "surrogatepass")
         ),
         st.binary(max_size=40),
     ),
-    conditions=st.lists(argument, max_size=3),
-    policy=st.one_of(st.none(), policy_file, st.sampled_from(["prompt-injection", "nope", "x.yaml"])),
-    threshold=st.one_of(st.none(), st.sampled_from(["0.5", "0", "1", "nan", "-1", "2", "x", "inf"])),
+    source=st.one_of(  # conditions, or a policy (both at once is an error, drawn less often)
+        st.tuples(st.lists(plain_text, min_size=1, max_size=3), st.none()),
+        st.tuples(st.just([]), st.one_of(policy_file, st.sampled_from(["prompt-injection", "nope", "x.yaml"]))),
+        st.tuples(st.lists(argument, max_size=3), st.one_of(st.none(), policy_file)),
+    ),
+    threshold=option(st.sampled_from(["0.5", "0", "1", "nan", "-1", "2", "x", "inf"])),
     json_out=st.booleans(),
     exit_code=st.booleans(),
 )
-def test_check(prompt: str, stdin: bytes, conditions: list[str], policy: Any, threshold: Any,
+def test_check(prompt: str, stdin: bytes, source: tuple[list[str], Any], threshold: Any,
                json_out: bool, exit_code: bool) -> None:  # fmt: skip
+    conditions, policy = source
     with _folder() as name:
         args = ["check", prompt]
         for c in conditions:
@@ -155,7 +186,13 @@ def test_check(prompt: str, stdin: bytes, conditions: list[str], policy: Any, th
 
 
 # ---------------------------------------------------------------- classify
+good_pair = st.fixed_dictionaries(
+    {"premise": plain_text, "hypothesis": plain_text}, optional={"id": st.integers()}
+).map(dump_json)
 pair_line = st.one_of(
+    good_pair,
+    good_pair,
+    good_pair,
     st.fixed_dictionaries(
         {"premise": st.one_of(plain_text, nasty_text), "hypothesis": st.one_of(plain_text, nasty_text)},
         optional={"id": st.integers(), "label": plain_text, "entailment": st.floats()},
@@ -167,13 +204,13 @@ pair_line = st.one_of(
 
 
 @given(
-    lines=st.lists(pair_line, max_size=5),
-    raw=st.one_of(st.none(), st.binary(max_size=40)),
-    output=st.sampled_from(["out.jsonl", ".", "missing/out.jsonl", "input.jsonl"]),
-    prefix=st.one_of(st.just(""), st.sampled_from(["nli_", "label"]), nasty_text),
-    max_chars=st.one_of(st.none(), st.integers(-1, 200)),
-    window=st.one_of(st.none(), st.integers(0, 40)),
-    batch_size=st.one_of(st.none(), st.integers(0, 8)),
+    lines=st.one_of(st.lists(good_pair, min_size=1, max_size=4), st.lists(pair_line, max_size=5)),
+    raw=option(st.binary(max_size=40)),
+    output=st.sampled_from(["out.jsonl", "out.jsonl", "out.jsonl", ".", "missing/out.jsonl", "input.jsonl"]),
+    prefix=st.one_of(st.just(""), st.just(""), st.sampled_from(["nli_", "label"]), nasty_text),
+    max_chars=option(st.integers(-1, 200)),
+    window=option(st.integers(0, 40)),
+    batch_size=option(st.integers(0, 8)),
 )
 def test_classify(lines: list[str], raw: Any, output: str, prefix: str, max_chars: Any, window: Any,
                   batch_size: Any) -> None:  # fmt: skip
@@ -195,9 +232,13 @@ def test_classify(lines: list[str], raw: Any, output: str, prefix: str, max_char
 
 # ---------------------------------------------------------------- route
 @given(
-    policy=st.one_of(policy_doc.map(lambda d: ("yaml", {**d, "routes": d.get("routes") or [{"id": "a", "hypotheses": ["hello world"]}]})), policy_file),
+    policy=st.one_of(
+        *[routed_policy.map(lambda d: ("yaml", d))] * 3,
+        policy_doc.map(lambda d: ("yaml", {**d, "routes": d.get("routes") or [{"id": "a", "hypotheses": ["hello world"]}]})),
+        policy_file,
+    ),
     prompt=argument,
-    top=st.one_of(st.none(), st.integers(-1, 5)),
+    top=option(st.integers(-1, 5)),
     json_out=st.booleans(),
 )
 def test_route(policy: Any, prompt: str, top: Any, json_out: bool) -> None:
@@ -214,7 +255,7 @@ def test_route(policy: Any, prompt: str, top: Any, json_out: bool) -> None:
 # ---------------------------------------------------------------- policy validate
 @given(
     policy=st.one_of(policy_file, st.text(max_size=60).map(lambda t: ("raw", t.encode("utf-8", "surrogatepass")))),
-    as_name=st.one_of(st.none(), nasty_text, st.sampled_from(["moderation", "nope", "x.json", "/", "."])),
+    as_name=option(st.one_of(nasty_text, st.sampled_from(["moderation", "nope", "x.json", "/", "."]))),
 )
 def test_policy_validate(policy: Any, as_name: Any) -> None:
     with _folder() as name:
@@ -237,6 +278,13 @@ example = st.fixed_dictionaries(
         ),
         "route": st.one_of(st.none(), plain_text, st.integers()),
     },
+)
+good_example = st.fixed_dictionaries(
+    {
+        "text": plain_text,
+        "harmful": st.booleans(),
+        "categories": st.lists(st.sampled_from(list(CATEGORIES)[:4]), max_size=2),
+    }
 )
 calibration_policy = st.fixed_dictionaries(
     {
@@ -277,12 +325,16 @@ def stub_pr_curves() -> Iterator[list[Any]]:
 
 @pytest.mark.usefixtures("stub_pr_curves")
 @given(
-    policy=st.one_of(calibration_policy.map(lambda d: ("yaml", d)), policy_file),
-    rows=st.lists(st.one_of(example.map(dump_json), example.map(dump_json), st.text(max_size=20)), max_size=12),
-    raw=st.one_of(st.none(), st.none(), st.binary(max_size=30)),
-    target=st.sampled_from(["f1", "precision=0.9", "recall=0.5", "precision=2", "recall=0", "x", ""]),
-    split=st.sampled_from(["all", "all", "select", "eval", "bad"]),
-    limit=st.one_of(st.none(), st.integers(-1, 6)),
+    policy=st.one_of(*[calibration_policy.map(lambda d: ("yaml", d))] * 3, policy_file),
+    rows=st.one_of(
+        st.lists(good_example.map(dump_json), min_size=4, max_size=12),
+        st.lists(good_example.map(dump_json), min_size=4, max_size=12),
+        st.lists(st.one_of(example.map(dump_json), st.text(max_size=20)), max_size=12),
+    ),
+    raw=option(st.binary(max_size=30)),
+    target=st.sampled_from(["f1"] * 4 + ["precision=0.9", "recall=0.5", "precision=2", "recall=0", "x", ""]),
+    split=st.sampled_from(["all"] * 6 + ["select", "eval", "bad"]),
+    limit=option(st.integers(-1, 6)),
 )
 def test_calibrate(policy: Any, rows: list[str], raw: Any, target: str, split: str, limit: Any) -> None:
     with _folder() as name:

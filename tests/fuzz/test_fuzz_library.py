@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from fuzz_strategies import has_surrogate, nasty_text, plain_text
+from fuzz_strategies import has_surrogate, long_text, nasty_text, plain_text
 from fuzzcount import record
 from hypothesis import given
 from hypothesis import strategies as st
@@ -61,18 +61,21 @@ def check_probabilities(out: np.ndarray, n: int) -> None:
     np.testing.assert_allclose(out.sum(axis=1), 1.0, atol=1e-4)
 
 
+clean_text = st.one_of(plain_text, plain_text, long_text)
+
+
 @given(
-    pairs=st.lists(pair, max_size=6),
+    pairs=st.one_of(st.lists(st.tuples(clean_text, plain_text), max_size=6), st.lists(pair, max_size=6)),
     batch_size=st.one_of(st.integers(-2, 70), st.just(64)),
     max_chars=st.one_of(st.just(MAX_PROMPT_CHARS), st.integers(1, 20_000), st.none()),
 )
 def test_scorer_predict(tiny_scorer: Any, pairs: list[Any], batch_size: int, max_chars: Any) -> None:
-    record("Scorer.predict")
     tiny_scorer.max_prompt_chars = max_chars
     invalid = any(_pair_problem(p, max_chars) for p in pairs) or batch_size < 1
     try:
         out = tiny_scorer.predict(pairs, batch_size=batch_size)
     except InputError as exc:
+        record("Scorer.predict", "InputError")
         message = str(exc)
         assert message and "\n" not in message
         # inputs our rules accept can only fail because a condition cannot fit the window
@@ -80,6 +83,7 @@ def test_scorer_predict(tiny_scorer: Any, pairs: list[Any], batch_size: int, max
         return
     finally:
         tiny_scorer.max_prompt_chars = MAX_PROMPT_CHARS
+    record("Scorer.predict", "scored")
     assert not invalid
     check_probabilities(out, len(pairs))
 
@@ -112,18 +116,19 @@ prompt = st.one_of(nasty_text, plain_text, st.none(), st.integers())
 
 
 @given(
-    prompts=st.one_of(st.lists(prompt, max_size=5), plain_text),
-    conditions=st.one_of(st.none(), st.lists(condition, max_size=4), plain_text),
-    default=threshold,
+    prompts=st.one_of(st.lists(clean_text, min_size=1, max_size=5), st.lists(prompt, max_size=5), plain_text),
+    conditions=st.one_of(st.none(), st.lists(plain_text, min_size=1, max_size=3), st.lists(condition, max_size=4), plain_text),
+    default=st.one_of(st.none(), st.floats(0, 1), threshold),
 )
 def test_guard_check_batch(tiny_scorer: Any, prompts: Any, conditions: Any, default: Any) -> None:
-    record("Guard.check_batch")
     guard = Guard(tiny_scorer, conditions=[Condition("the prompt asks for a weapon", threshold=0.5)])
     try:
         verdicts = guard.check_batch(prompts, conditions=conditions, threshold=default)
     except InputError as exc:
+        record("Guard.check_batch", "InputError")
         assert str(exc)
         return
+    record("Guard.check_batch", "verdicts")
     assert isinstance(prompts, list) and len(verdicts) == len(prompts)
     for verdict in verdicts:
         data = verdict.to_dict()

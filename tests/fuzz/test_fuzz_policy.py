@@ -30,6 +30,7 @@ from crossingguard.policy import Policy, load_policy, policy_from_dict
 pytestmark = pytest.mark.fuzz
 
 ident = st.one_of(st.sampled_from(["weapons", "refund", "billing", "tech"]), nasty_text)
+plain_id = st.sampled_from(["weapons", "refund", "billing", "tech", "hate", "cake"])
 threshold = st.one_of(
     st.floats(0, 1), st.floats(allow_nan=True, allow_infinity=True), st.integers(-2, 2)
 )
@@ -73,6 +74,45 @@ policy_dict = st.fixed_dictionaries(
 )
 
 
+# Valid policies: the baseline the mutation test breaks in one place, and half the policy-shaped
+# inputs (so loading succeeds often, and what loads is checked).
+valid_policy = st.fixed_dictionaries(
+    {
+        "version": st.just(1),
+        "conditions": st.lists(
+            st.fixed_dictionaries(
+                {"id": plain_id, "hypotheses": st.lists(plain_text, min_size=1, max_size=3)},
+                optional={
+                    "threshold": st.floats(0, 1),
+                    "thresholds": st.dictionaries(st.sampled_from(["crossingguard-nli-mini", "m"]), st.floats(0, 1), max_size=2),
+                    "action": st.sampled_from(["block", "flag", "log"]),
+                    "severity": st.sampled_from(["low", "medium", "high", "critical"]),
+                    "aggregation": st.sampled_from(["max", "mean", "min"]),
+                    "fire_on": st.sampled_from(["entailment", "contradiction"]),
+                    "template": st.sampled_from(["{}", "The prompt asks for {}"]),
+                    "categories": st.lists(plain_text, max_size=2),
+                    "description": plain_text,
+                },
+            ),
+            min_size=1,
+            max_size=4,
+            unique_by=lambda c: c["id"],
+        ),
+    },
+    optional={
+        "name": plain_text,
+        "description": plain_text,
+        "packs": st.lists(st.sampled_from(["prompt-injection"]), max_size=1),
+        "defaults": st.fixed_dictionaries({}, optional={"threshold": st.floats(0, 1), "template": st.just("{}")}),
+        "routes": st.lists(
+            st.fixed_dictionaries({"id": st.sampled_from(["billing", "tech"]), "hypotheses": st.lists(plain_text, min_size=1, max_size=2)}),
+            max_size=2,
+            unique_by=lambda r: r["id"],
+        ),
+    },
+)
+
+
 def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     out = [path]
     if isinstance(value, dict):
@@ -103,7 +143,8 @@ def check_loaded(policy: Policy) -> None:
     policy.identity  # hashes every string: must not fail on any text that loaded
 
 
-def load_text(text: str | bytes, suffix: str) -> None:
+def load_text(text: str | bytes, suffix: str) -> str:
+    """Load ``text`` as a policy file; ``"loaded"`` or ``"PolicyError"``."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"policy{suffix}"
         if isinstance(text, bytes):
@@ -114,36 +155,38 @@ def load_text(text: str | bytes, suffix: str) -> None:
             policy = load_policy(path)
         except PolicyError as exc:
             assert str(exc).startswith(str(path)), exc
-            return
+            return "PolicyError"
         check_loaded(policy)
+        return "loaded"
 
 
 @share(4)
-@given(data=policy_dict, suffix=st.sampled_from([".yaml", ".json"]))
+@given(data=st.one_of(valid_policy, policy_dict), suffix=st.sampled_from([".yaml", ".json"]))
 def test_generated_policies_load_or_say_why(data: dict[str, Any], suffix: str) -> None:
-    record("policy loader", "policy-shaped")
-    load_text(dump_json(data) if suffix == ".json" else dump_yaml(data), suffix)
+    outcome = load_text(dump_json(data) if suffix == ".json" else dump_yaml(data), suffix)
+    record("policy loader", f"policy-shaped {outcome}")
 
 
 @share(4)
-@given(data=policy_dict, pick=st.data(), new=st.one_of(leaf, json_tree))
+@given(data=valid_policy, pick=st.data(), new=st.one_of(leaf, json_tree))
 def test_a_wrong_value_at_any_path_is_a_policy_error(data: dict[str, Any], pick: st.DataObject, new: Any) -> None:
-    record("policy loader", "one value replaced")
     path = pick.draw(st.sampled_from(_paths(data)))
     bad = _replace(data, path, new)
     try:
         policy = policy_from_dict(bad, source="generated")
     except PolicyError as exc:
+        record("policy loader", "one value replaced PolicyError")
         assert str(exc).startswith("generated")
         return
+    record("policy loader", "one value replaced loaded")
     check_loaded(policy)
 
 
 @share(4)
 @given(tree=json_tree, suffix=st.sampled_from([".yaml", ".json"]))
 def test_random_trees_are_policy_errors(tree: Any, suffix: str) -> None:
-    record("policy loader", "random tree")
-    load_text(dump_json(tree) if suffix == ".json" else dump_yaml(tree), suffix)
+    outcome = load_text(dump_json(tree) if suffix == ".json" else dump_yaml(tree), suffix)
+    record("policy loader", f"random tree {outcome}")
 
 
 yaml_piece = st.sampled_from(
@@ -166,5 +209,4 @@ yaml_piece = st.sampled_from(
     suffix=st.sampled_from([".yaml", ".yml", ".json"]),
 )
 def test_raw_text_is_a_policy_or_a_policy_error(text: str | bytes, suffix: str) -> None:
-    record("policy loader", "raw text")
-    load_text(text, suffix)
+    record("policy loader", f"raw text {load_text(text, suffix)}")
