@@ -217,6 +217,7 @@ def test_server_scorer_takes_the_request_limit(tiny_model_dir: Path) -> None:
     assert scorer.max_prompt_chars == 50_000
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")  # the fake model has no fitted thresholds
 def test_server_answers_limits_with_413_and_surrogates_with_422() -> None:
     pytest.importorskip("fastapi")
     from fakes import FakeScorer
