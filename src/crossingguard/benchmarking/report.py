@@ -202,24 +202,27 @@ def profile_markdown(prof: dict[str, Any] | None) -> str:
         (
             f"Guard workload, default path: {prof['pairs']} pairs ({prof['distinct_prompts']} prompts x "
             f"{prof['distinct_hypotheses']} hypotheses, {prof['distinct_pairs']} distinct pairs), "
-            f"{prof['rows']} model rows ({prof['windowed_pairs']} pairs windowed at "
-            f"{prof['model_window_tokens']} tokens), {prof['tokens_per_row']['mean']:.0f} tokens per "
-            "row on average."
+            f"{prof['rows']} model rows ({prof['windowed_pairs']} pairs longer than the "
+            f"{prof['model_window_tokens']}-token model window, scored in windows), "
+            f"{prof['tokens_per_row']['mean']:.0f} tokens per row on average. Each step is "
+            "timed alone (best of the repeats); the rest is the total minus the steps, so on a "
+            "loaded machine it also holds timing noise."
         ),
         "",
         "| step | seconds | share |",
         "|---|---|---|",
     ]
-    for step in (
-        "tokenize",
-        "windowing",
-        "batch_assembly",
-        "model_forward",
-        "python_other",
-    ):
+    names = {
+        "tokenize": "tokenise every pair",
+        "windowing": "windowing (preprocess minus tokenising)",
+        "batch_assembly": "batch assembly (padding)",
+        "model_forward": "model forward (ONNX Runtime)",
+        "python_other": "rest (softmax, merging, Python; and noise)",
+    }
+    for step, name in names.items():
         v = s[step]
         lines.append(
-            f"| {step.replace('_', ' ')} | {_fmt(v, 3)} | "
+            f"| {name} | {_fmt(v, 3)} | "
             f"{'-' if math.isnan(v) else f'{100 * v / total:.1f} %'} |"
         )
     lines.append(f"| **total** (`scorer.predict`) | {total:.3f} | 100 % |")
@@ -232,7 +235,7 @@ def profile_markdown(prof: dict[str, Any] | None) -> str:
             f"length-sorted batches of 64 are padding ({100 * pad['arrival_order_batches_of_64']['waste']:.1f} % "
             "in arrival order)."
         ),
-        f"* Python outside tokenising and the model: {prof['python_other_us_per_pair']:.0f} us per pair.",
+        f"* The rest, per pair: {prof['python_other_us_per_pair']:.0f} us (remainder; see above).",
         (
             f"* Tokenising each distinct prompt and hypothesis once takes "
             f"{prof['tokenize_distinct_texts_once_s']:.3f} s instead of {s['tokenize']:.3f} s for every pair."
