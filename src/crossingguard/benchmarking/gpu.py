@@ -30,7 +30,7 @@ def _cuda_available() -> tuple[bool, str]:
 
 def _ort_cuda_note() -> str:
     try:
-        import onnxruntime as ort
+        import onnxruntime as ort  # type: ignore[import-untyped]
     except ImportError:
         return "onnxruntime is not installed"
     if "CUDAExecutionProvider" in ort.get_available_providers():

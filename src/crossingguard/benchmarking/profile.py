@@ -25,6 +25,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +86,7 @@ def matmul_peak(repeats: int = 5) -> dict[str, Any]:
         a = rng.standard_normal((m, k), dtype=np.float32)
         b = rng.standard_normal((k, n), dtype=np.float32)
         a @ b
-        s = _best(lambda a=a, b=b: a @ b, repeats)
+        s = _best(partial(np.matmul, a, b), repeats)
         out[f"numpy {m}x{k}x{n}"] = 2 * m * k * n / s / 1e9
         try:
             import torch
@@ -93,7 +94,7 @@ def matmul_peak(repeats: int = 5) -> dict[str, Any]:
             continue
         ta, tb = torch.from_numpy(a), torch.from_numpy(b)
         ta @ tb
-        s = _best(lambda ta=ta, tb=tb: ta @ tb, repeats)
+        s = _best(partial(torch.matmul, ta, tb), repeats)
         out[f"torch {m}x{k}x{n}"] = 2 * m * k * n / s / 1e9
     return {"gflops": max(out.values()), "measured": out}
 
@@ -145,7 +146,9 @@ def _fused_copy(fp32: Any, config: dict[str, Any], out_dir: Path) -> Any:
     """
     import onnx
     from onnx import numpy_helper
-    from onnxruntime.transformers.optimizer import optimize_model
+    from onnxruntime.transformers.optimizer import (  # type: ignore[import-untyped]
+        optimize_model,
+    )
 
     from crossingguard.inference.onnx_files import OnnxModel
 
@@ -379,7 +382,7 @@ def estimated_gains(
 
     Each is measured or bounded separately, so they do not add up exactly.
     """
-    gains = [
+    gains: list[dict[str, Any]] = [
         {
             "change": "tokenise each distinct prompt and hypothesis once, assemble pair ids",
             "saved_s": max(0.0, tok - tok_distinct),
