@@ -16,7 +16,11 @@ import numpy as np
 import pytest
 
 from crossingguard.errors import ModelError
-from crossingguard.inference.onnx_files import GRAPH_FILE, WEIGHTS_FILE, WEIGHTS_MAP_FILE
+from crossingguard.inference.onnx_files import (
+    GRAPH_FILE,
+    WEIGHTS_FILE,
+    WEIGHTS_MAP_FILE,
+)
 from crossingguard.inference.scorer import load_scorer
 
 PAIRS = [("the cat sat on the mat", "a dog"), ("hello world", "hello")]

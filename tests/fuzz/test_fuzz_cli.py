@@ -17,14 +17,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import typer
 import yaml
+from click.testing import CliRunner
 from fuzz_strategies import dump_json, json_tree, plain_text
-from fuzz_strategies import short_text as nasty_text  # long prompts: test_fuzz_library.py
+from fuzz_strategies import (
+    short_text as nasty_text,  # long prompts: test_fuzz_library.py
+)
 from fuzzcount import record
 from hypothesis import given
 from hypothesis import strategies as st
-import typer
-from click.testing import CliRunner
 
 from crossingguard.cli.app import app
 from crossingguard.data.hypotheses import CATEGORIES

@@ -140,7 +140,7 @@ def check_loaded(policy: Policy) -> None:
         assert cond.hypotheses and all(h.strip() for h in cond.hypotheses)
     ids = [c.id for c in policy.conditions]
     assert len(ids) == len(set(ids))
-    policy.identity  # hashes every string: must not fail on any text that loaded
+    assert policy.identity  # hashes every string: must not fail on any text that loaded
 
 
 def load_text(text: str | bytes, suffix: str) -> str:

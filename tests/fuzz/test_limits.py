@@ -178,6 +178,7 @@ def test_cli_invalid_utf8_argv_in_a_real_process(tiny_model_dir: Path) -> None:
         [sys.executable, "-c", code, b"check", b"\xff\xfe prompt", b"-c", b"claim", b"-m", str(tiny_model_dir).encode()],
         capture_output=True,
         timeout=300,
+        check=False,
     )
     assert proc.returncode == 2, proc.stderr
     assert b"Error: prompts -> 0: holds a lone surrogate U+DCFF" in proc.stderr

@@ -272,8 +272,11 @@ def _check_text(value: Any, column: str) -> tuple[str | None, str | None, str | 
         return (
             None,
             "too_long",
-            f"{column!r} has {len(value):,} characters, more than the limit of "
-            f"{MAX_PROMPT_CHARS:,} (crossingguard.limits.MAX_PROMPT_CHARS); shorten or split it",
+            (
+                f"{column!r} has {len(value):,} characters, more than the limit of "
+                f"{MAX_PROMPT_CHARS:,} (crossingguard.limits.MAX_PROMPT_CHARS); shorten or "
+                "split it"
+            ),
         )
     return value, None, None
 

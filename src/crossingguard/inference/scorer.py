@@ -16,6 +16,7 @@ import numpy as np
 
 from crossingguard.errors import CrossingGuardError, InputError, ModelError
 from crossingguard.inference.backends import Backend, BackendName
+from crossingguard.inference.cpu import cpu_isa_tags
 from crossingguard.inference.encoding import (
     PairEncoder,
     Row,
@@ -23,7 +24,6 @@ from crossingguard.inference.encoding import (
     load_tokenizer,
     pad_token_id,
 )
-from crossingguard.inference.cpu import cpu_isa_tags
 from crossingguard.inference.int8_check import MAX_PROB_DIFF, int8_agrees
 from crossingguard.inference.loading import (
     model_max_length,

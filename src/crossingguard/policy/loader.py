@@ -226,7 +226,9 @@ def _check_size(policy: Policy, source: str) -> None:
                 f"limit of {MAX_CONDITIONS:,} (crossingguard.limits.MAX_CONDITIONS); split "
                 "the policy into several"
             )
-    phrasings = sum(len(item.hypotheses) for item in (*policy.conditions, *policy.routes))
+    phrasings = sum(len(c.hypotheses) for c in policy.conditions) + sum(
+        len(r.hypotheses) for r in policy.routes
+    )
     if phrasings > MAX_HYPOTHESES:
         raise PolicyError(
             f"{source}: {phrasings:,} hypotheses in conditions and routes (packs included), "
@@ -243,7 +245,7 @@ def _read_pack(name: str, where: str) -> dict[str, Any]:
     return copy.deepcopy(_parsed_pack(packs[name]))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _parsed_pack(file_name: str) -> dict[str, Any]:
     """A built-in pack's YAML, parsed once per process: packs ship with the package and do not
     change while it runs, and PyYAML takes tens of ms per pack (every guard a server or batch
