@@ -2,15 +2,18 @@
 another (the numbers in the README's Guardrails section).
 
     python benchmarks/eval_packs.py [--packs moderation mlcommons prompt-injection]
-        [--select-limit 150] [--eval-limit 200] [--target f1] [--model M] [--backend onnx]
-        [--out benchmarks/results/guard_packs]
+        [--select-limit 150] [--eval-limit 200] [--target f1] [--pooled-target f1]
+        [--model M] [--backend onnx] [--out benchmarks/results/guard_packs]
 
 Per pack: thresholds are fitted (``--target``) on the ``select`` split of the pack's dev sets
 (``pack_common.SELECT_SETS``, the split its phrasings were chosen on), starting from the pack with
 every condition at the default threshold, and both that uncalibrated pack ("before") and the
 calibrated one ("after") are evaluated with ``crossingguard.evaluation.
 guard_eval`` on the ``eval`` split of ``pack_common.EVAL_SETS`` (no set the model was trained on),
-each set separately and pooled. Writes ``<pack>.json``, ``<pack>.calibrated.yaml``,
+each set separately and pooled. With ``--pooled-target`` the per-condition thresholds are the
+starting point of a second fit of all ``block``/``flag`` thresholds together for the pack's own
+decision (``crossingguard.evaluation.pooled_calibration``): per-condition F1 optima add up their
+false alarms over a dozen conditions. Writes ``<pack>.json``, ``<pack>.calibrated.yaml``,
 ``<pack>.pr.png`` and ``summary.md`` (the README tables) under ``--out``. With ``--ship`` the
 fitted thresholds are written into the built-in pack files (``src/crossingguard/policy/packs``)
 as the ``--model``'s entry of each condition's ``thresholds``, keeping other models' entries:
@@ -37,8 +40,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pack_common import EVAL_SETS, SELECT_SETS, DiskCachedScorer, examples_for
 from readme_section import replace_section
 
-from crossingguard.evaluation.guard_datasets import condition_labels, load_examples
+from crossingguard.evaluation.guard_datasets import (
+    condition_labels,
+    load_examples,
+    policy_labels,
+)
 from crossingguard.evaluation.guard_eval import GuardEvalResult, evaluate_scores
+from crossingguard.evaluation.pooled_calibration import fit_pooled_thresholds
 from crossingguard.guard import Guard
 from crossingguard.guard.calibration import (
     calibrate_scores,
@@ -51,7 +59,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKS_DIR = ROOT / "src" / "crossingguard" / "policy" / "packs"
 SHIPPED_NOTE = """\
 # Thresholds: per model (each condition's `thresholds`), fitted for {target} on the `select` split
-# by benchmarks/eval_packs.py --ship --model MODEL and evaluated on the `eval` split (README,
+# by benchmarks/eval_packs.py --ship --model MODEL{flags} and evaluated on the `eval` split (README,
 # Guardrails); other models get the default threshold and a warning. Fit your own with
 # `crossingguard calibrate`.
 # Edit the candidates file and rerun both scripts rather than editing this file by hand.
@@ -68,7 +76,7 @@ def uncalibrated(policy: Policy) -> Policy:
 
 
 def ship_thresholds(
-    pack: str, fitted: Mapping[str, float], model: str, target: str
+    pack: str, fitted: Mapping[str, float], model: str, target: str, flags: str = ""
 ) -> Path:
     """Write ``model``'s fitted thresholds (condition id -> threshold) into the built-in pack
     file as that model's ``thresholds`` entries, keeping other models' entries and the
@@ -96,7 +104,7 @@ def ship_thresholds(
     dump_policy(shipped.model_copy(update={"conditions": conditions}), path)
     path.write_text(
         "".join(header)
-        + SHIPPED_NOTE.format(target=target)
+        + SHIPPED_NOTE.format(target=target, flags=flags)
         + path.read_text(encoding="utf-8"),
         encoding="utf-8",
     )
@@ -148,6 +156,16 @@ def main() -> None:
     ap.add_argument("--eval-limit", type=int, default=200)
     ap.add_argument("--target", default="f1")
     ap.add_argument(
+        "--pooled-target",
+        default=None,
+        help=(
+            "after the per-condition fit, fit the block/flag thresholds together for the "
+            "pack's own decision (a prompt is stopped when any condition fires) on the select "
+            "split: f1, precision=P or fpr=F (crossingguard.evaluation.pooled_calibration). "
+            "Per-condition F1 optima add up their false alarms over 13 conditions"
+        ),
+    )
+    ap.add_argument(
         "--model",
         default=None,
         help="model to score with (default: the built-in default); --ship writes its thresholds",
@@ -181,6 +199,11 @@ def main() -> None:
         (
             f"Built-in packs with `{scorer.name}` ({args.backend} backend), eval split; cells show "
             f"default threshold → thresholds calibrated for {args.target} on the select split"
+            + (
+                f", then together for the pack's pooled decision ({args.pooled_target})"
+                if args.pooled_target
+                else ""
+            )
             + (" (the thresholds the packs ship with). " if args.ship else ". ")
             + "Percentages."
         ),
@@ -204,13 +227,34 @@ def main() -> None:
             cal = calibrate_scores(
                 policy, ids, s_sel, labels, target=args.target, model=scorer.name
             )
-            dump_policy(cal.policy, args.out / f"{pack}.calibrated.yaml")
             fitted = {c.id: c.after.threshold for c in cal.conditions}
+            fitted_policy, pooled = cal.policy, None
+            if args.pooled_target:
+                y = policy_labels([c.categories for c in policy.conditions], sel)
+                pooled = fit_pooled_thresholds(
+                    cal.policy,
+                    ids,
+                    s_sel,
+                    y,
+                    target=args.pooled_target,
+                    model=scorer.name,
+                )
+                fitted_policy = pooled.policy
+                fitted = {cid: pooled.thresholds_after[cid] for cid in fitted}
+                print(
+                    f"  pooled {pooled.target} on select: F1 {pooled.before.f1:.3f} -> "
+                    f"{pooled.after.f1:.3f}, FPR {pooled.before.fpr:.3f} -> "
+                    f"{pooled.after.fpr:.3f}",
+                    file=sys.stderr,
+                )
+            dump_policy(fitted_policy, args.out / f"{pack}.calibrated.yaml")
+            target = args.target + (f", pooled {args.pooled_target}" if pooled else "")
             if args.ship:
-                path = ship_thresholds(pack, fitted, scorer.name, args.target)
+                flags = f" --pooled-target {args.pooled_target}" if pooled else ""
+                path = ship_thresholds(pack, fitted, scorer.name, target, flags)
                 print(f"  wrote {scorer.name} thresholds to {path}", file=sys.stderr)
             # the thresholds a guard on this model applies
-            applied = cal.policy.for_model(scorer.name)
+            applied = fitted_policy.for_model(scorer.name)
             save_pr_curves(cal, args.out / f"{pack}.pr.png")
             before, after, pooled_ex, pooled_s = [], [], [], []
             for name in EVAL_SETS[pack]:
@@ -249,6 +293,7 @@ def main() -> None:
                         "select_sets": list(SELECT_SETS[pack]),
                         "select_prompts": len(sel),
                         "calibration": cal.to_dict(),
+                        "pooled_calibration": pooled.to_dict() if pooled else None,
                         "before": [r.to_dict() for r in before],
                         "after": [r.to_dict() for r in after],
                     },
