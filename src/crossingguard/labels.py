@@ -112,3 +112,22 @@ def projection_from_id2label(id2label: Mapping[int | str, str] | None) -> np.nda
     for row, idx in enumerate(ids):
         matrix[row, idx] = 1.0  # type: ignore[index]
     return matrix
+
+
+def head_columns(id2label: Mapping[int | str, str] | None, *, where: str = "model") -> list[int]:
+    """``cols[k]``: the model output column holding label ``k`` in card order.
+
+    So ``logits[:, cols]`` are raw logits in card order (entailment, neutral, contradiction), for
+    consumers that need logits rather than probabilities (distillation). Read from the same
+    mapping as :func:`projection_from_id2label`; only a 3-label head can be reordered this way.
+    """
+    try:
+        matrix = projection_from_id2label(id2label)
+    except ModelError as exc:
+        raise ModelError(f"{where}: cannot read the label order: {exc}") from exc
+    if matrix.shape != (3, 3):
+        raise ModelError(
+            f"{where}: raw logits need a 3-label head (entailment, neutral, contradiction), got "
+            f"id2label={dict(id2label or {})!r}"
+        )
+    return [int(matrix[:, k].argmax()) for k in range(3)]

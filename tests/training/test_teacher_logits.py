@@ -5,7 +5,8 @@ import pytest
 
 from crossingguard.errors import InputError, ModelError
 from crossingguard.training import teacher_logits as tl
-from crossingguard.training.raw_logits import LogitRunner
+from crossingguard.inference.scorer import Scorer
+from tiny_model import logit_runner
 from crossingguard.training.teacher_logits import (
     compute_teacher_logits,
     load_teacher_logits,
@@ -30,7 +31,7 @@ def test_logits_match_teacher_and_load_back(tiny_model_dir, tmp_path):
         "neutral",
         "contradiction",
     ]
-    expected = LogitRunner(tiny_model_dir)(PAIRS)
+    expected = logit_runner(tiny_model_dir)(PAIRS)
     # the cache folder or the entry folder both work
     for where in (tmp_path, entry):
         np.testing.assert_allclose(
@@ -73,13 +74,13 @@ def test_cached_and_resumed(tiny_model_dir, tmp_path, monkeypatch):
         load_teacher_logits(entry, PAIRS)
 
     scored = []
-    real_call = LogitRunner.__call__
+    real_call = Scorer.raw_logits
 
     def counting_call(self, pairs, **kw):
         scored.extend(pairs)
         return real_call(self, pairs, **kw)
 
-    monkeypatch.setattr(LogitRunner, "__call__", counting_call)
+    monkeypatch.setattr(Scorer, "raw_logits", counting_call)
     assert (
         compute_teacher_logits(
             tiny_model_dir, PAIRS, tmp_path, shard_rows=2, show_progress=False
@@ -126,7 +127,7 @@ def test_bad_teachers_and_empty_data(tiny_model_dir, tiny_model_factory, tmp_pat
     unnamed = tiny_model_factory(
         "unnamed", id2label={0: "LABEL_0", 1: "LABEL_1", 2: "LABEL_2"}, with_onnx=False
     )
-    with pytest.raises(ModelError, match="cannot read the label order"):
+    with pytest.raises(ModelError, match="cannot read NLI labels"):
         compute_teacher_logits(unnamed, PAIRS, tmp_path, show_progress=False)
     with pytest.raises(ModelError, match="not a model directory"):
         compute_teacher_logits(tmp_path / "missing" / "x", PAIRS, tmp_path)
@@ -135,18 +136,18 @@ def test_bad_teachers_and_empty_data(tiny_model_dir, tiny_model_factory, tmp_pat
 def test_scored_shortest_first_and_stored_in_data_order(tiny_model_dir, tmp_path, monkeypatch):
     pairs = [("a much longer premise about many cats and dogs", "x"), ("a", "b"), ("medium premise", "c")]
     seen = []
-    real_call = LogitRunner.__call__
+    real_call = Scorer.raw_logits
 
     def recording_call(self, batch, **kw):
         seen.extend(batch)
         assert kw["batch_size"] == 64  # the CPU default when batch_size is None
         return real_call(self, batch, **kw)
 
-    monkeypatch.setattr(LogitRunner, "__call__", recording_call)
+    monkeypatch.setattr(Scorer, "raw_logits", recording_call)
     entry = compute_teacher_logits(tiny_model_dir, pairs, tmp_path, show_progress=False, device="cpu")
     assert seen == [pairs[1], pairs[2], pairs[0]]
-    monkeypatch.setattr(LogitRunner, "__call__", real_call)
-    np.testing.assert_allclose(load_teacher_logits(entry, pairs), LogitRunner(tiny_model_dir)(pairs), atol=1e-5)
+    monkeypatch.setattr(Scorer, "raw_logits", real_call)
+    np.testing.assert_allclose(load_teacher_logits(entry, pairs), logit_runner(tiny_model_dir)(pairs), atol=1e-5)
     meta = json.loads((entry / "meta.json").read_text())
     assert meta["device"] == "cpu" and meta["batch_size"] == 64
 

@@ -5,7 +5,7 @@ import numpy as np
 from typer.testing import CliRunner
 
 from crossingguard.cli.app import app
-from crossingguard.training.raw_logits import LogitRunner
+from tiny_model import logit_runner
 from crossingguard.training.teacher_logits import load_teacher_logits
 
 ROWS = [
@@ -47,7 +47,7 @@ def test_distill_cli_writes_loadable_logits(tiny_model_dir, tmp_path):
     assert result.exit_code == 0, result.output
     pairs = [(p, h) for p, h, _ in ROWS]
     np.testing.assert_allclose(
-        load_teacher_logits(out, pairs), LogitRunner(tiny_model_dir)(pairs), atol=1e-5
+        load_teacher_logits(out, pairs), logit_runner(tiny_model_dir)(pairs), atol=1e-5
     )
     again = CliRunner().invoke(app, args)  # cache hit: same entry
     assert again.exit_code == 0 and again.stdout.strip() == result.stdout.strip()

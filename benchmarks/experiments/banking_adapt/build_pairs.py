@@ -13,7 +13,7 @@ from collections import defaultdict
 from crossingguard.routing.intents import load_intents, intent_names
 from crossingguard.routing.intent_pairs import pairs_for, _neighbours, EVAL_SETS
 from crossingguard.routing.evaluation import normalise
-from crossingguard.routing.embedding import load_embedder
+from crossingguard.guard.routing.embedding import load_embedder
 
 seed = 0
 os.makedirs("runs/banking-adapt-data", exist_ok=True)

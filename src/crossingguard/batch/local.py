@@ -35,7 +35,8 @@ from crossingguard.batch.output import (
 )
 from crossingguard.batch.progress import RowProgress
 from crossingguard.batch.shards import ShardWriter, open_output
-from crossingguard.batch.summary import build_summary, write_json_atomic
+from crossingguard.batch.summary import build_summary
+from crossingguard.io import write_json_atomic
 from crossingguard.errors import DataError
 
 if TYPE_CHECKING:

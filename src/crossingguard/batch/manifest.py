@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from crossingguard.errors import InputError
+from crossingguard.io import atomic_path
 
 MANIFEST = "manifest.jsonl"
 FORMAT_VERSION = 1
@@ -234,13 +235,8 @@ def read_manifest(path: Path) -> Manifest | None:
 
 def write_job(path: Path, job: dict[str, Any]) -> None:
     """Start a manifest holding only the job line (temp file + rename: all or nothing)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("wb") as handle:
-        handle.write(json.dumps(job, ensure_ascii=False).encode("utf-8") + b"\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
+    with atomic_path(path, durable=True) as tmp:
+        tmp.write_bytes(json.dumps(job, ensure_ascii=False).encode("utf-8") + b"\n")
 
 
 def append_commit(path: Path, commit: ShardCommit) -> None:
@@ -257,17 +253,3 @@ def truncate(path: Path, size: int) -> None:
         handle.truncate(size)
         handle.flush()
         os.fsync(handle.fileno())
-
-
-def fsync_dir(folder: Path) -> None:
-    """Make renames in ``folder`` durable (a no-op where directories cannot be opened)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -36,7 +35,8 @@ import pyarrow as pa
 from crossingguard.batch.inputs import InputFile, plan_inputs, read_chunks
 from crossingguard.batch.job import BatchJob, Layout
 from crossingguard.batch.output import condition_ids, has_routes, score_rows
-from crossingguard.batch.summary import build_summary, write_json_atomic
+from crossingguard.batch.summary import build_summary
+from crossingguard.io import atomic_path, write_json_atomic
 from crossingguard.errors import CrossingGuardError, DataError, InputError
 
 if TYPE_CHECKING:
@@ -115,37 +115,31 @@ def read_file(
     item: InputFile, index: int, job: BatchJob, errors_dir: Path
 ) -> Iterator[pa.Table]:
     """One read task: scorable rows as tables; rejected rows to ``errors_dir/<index>.jsonl``."""
-    errors_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=errors_dir, prefix=f".{index:06d}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as errors:
-            for chunk in read_chunks(
-                item,
-                text_column=job.text_column,
-                id_column=job.id_column,
-                chunk_rows=max(job.batch_size, READ_BLOCK_ROWS),
-            ):
-                for record in chunk.rejected():
-                    if job.fail_on_error:
-                        where = record["source"] + (
-                            f" line {record['line']}" if "line" in record else ""
-                        )
-                        raise DataError(
-                            f"{where}: row {record['row']} (id {record['id']}) rejected: "
-                            f"{record['reason']}; fix the row, or drop --fail-on-error to send "
-                            "bad rows to errors.jsonl and go on"
-                        )
-                    errors.write(
-                        json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n"
+    with atomic_path(errors_dir / f"{index:06d}.jsonl") as tmp, tmp.open("wb") as errors:
+        for chunk in read_chunks(
+            item,
+            text_column=job.text_column,
+            id_column=job.id_column,
+            chunk_rows=max(job.batch_size, READ_BLOCK_ROWS),
+        ):
+            for record in chunk.rejected():
+                if job.fail_on_error:
+                    where = record["source"] + (
+                        f" line {record['line']}" if "line" in record else ""
                     )
-                rows, ids, texts = chunk.good()
-                if rows:
-                    yield pa.Table.from_pydict(
-                        {"row": rows, "id": ids, "text": texts}, schema=INPUT_SCHEMA
+                    raise DataError(
+                        f"{where}: row {record['row']} (id {record['id']}) rejected: "
+                        f"{record['reason']}; fix the row, or drop --fail-on-error to send "
+                        "bad rows to errors.jsonl and go on"
                     )
-        os.replace(tmp, errors_dir / f"{index:06d}.jsonl")
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+                errors.write(
+                    json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n"
+                )
+            rows, ids, texts = chunk.good()
+            if rows:
+                yield pa.Table.from_pydict(
+                    {"row": rows, "id": ids, "text": texts}, schema=INPUT_SCHEMA
+                )
 
 
 class GuardActor:
@@ -207,8 +201,7 @@ def _cause(exc: BaseException) -> CrossingGuardError | None:
 
 def _join_errors(errors_dir: Path, out: Path, count: int) -> None:
     """Concatenate the read tasks' error files in input order into ``errors.jsonl``."""
-    tmp = out.with_name(f".{out.name}.tmp")
-    with tmp.open("wb") as handle:
+    with atomic_path(out) as tmp, tmp.open("wb") as handle:
         for index in range(count):
             part = errors_dir / f"{index:06d}.jsonl"
             if not part.is_file():
@@ -216,7 +209,6 @@ def _join_errors(errors_dir: Path, out: Path, count: int) -> None:
                     f"{part}: missing; a read task did not finish, so the run is incomplete"
                 )
             handle.write(part.read_bytes())
-    os.replace(tmp, out)
     for part in errors_dir.iterdir():
         part.unlink()
     errors_dir.rmdir()

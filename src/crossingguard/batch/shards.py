@@ -30,12 +30,12 @@ from crossingguard.batch.manifest import (
     ShardCommit,
     append_commit,
     check_same_job,
-    fsync_dir,
     read_manifest,
     truncate,
     write_job,
 )
 from crossingguard.errors import InputError
+from crossingguard.io import atomic_path
 
 
 def open_output(layout: Layout, job: dict[str, Any]) -> Manifest:
@@ -135,13 +135,8 @@ class ShardWriter:
         self._tables, self._errors, self._rows, self.pending = [], [], RangeSet(), 0
 
     def _write_shard(self, table: pa.Table, path: Path) -> None:
-        tmp = path.with_name(f".{path.name}.tmp")
-        with tmp.open("wb") as handle:
-            pq.write_table(table, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-        fsync_dir(path.parent)
+        with atomic_path(path, durable=True) as tmp:
+            pq.write_table(table, str(tmp))
 
     def _append_errors(self, records: list[dict[str, Any]]) -> int:
         data = b"".join(

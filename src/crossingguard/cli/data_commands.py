@@ -9,15 +9,13 @@ source. Self-contained: `data_app` is registered on the main app in `cli/app.py`
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from crossingguard.cli.errors import handle_errors
+from crossingguard.io import write_jsonl_atomic
 
 data_app = typer.Typer(
     name="data", help="Build training data files.", no_args_is_help=True
@@ -31,24 +29,6 @@ def _data_group() -> None:
 
 TRAIN_FILE = "guard_nli_train.jsonl"
 DEV_FILE = "guard_nli_dev.jsonl"
-
-
-def write_jsonl_atomic(path: Path, rows: Iterable[dict[str, Any]]) -> int:
-    """Write rows to a temp file beside `path`, then rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    n = 0
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            for row in rows:
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-                n += 1
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; these are shared data files
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return n
 
 
 def _print_report(report: dict[str, Any]) -> None:

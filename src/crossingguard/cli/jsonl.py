@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from crossingguard.io import atomic_path
 from crossingguard.errors import InputError
 from crossingguard.text import unicode_problem
 
@@ -74,19 +73,11 @@ def write_jsonl_atomic(path: Path, rows: Iterable[dict[str, Any]]) -> None:
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise InputError(f"output folder does not exist: {parent}")
-    fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            for row in rows:
-                line = json.dumps(row, ensure_ascii=False)
-                if unicode_problem(line) is not None:
-                    # a lone surrogate read from a \ud800 escape cannot be written as UTF-8:
-                    # write the row with escapes, which reads back to the same value
-                    line = json.dumps(row)
-                handle.write(line + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path, durable=True) as tmp, tmp.open("w", encoding="utf-8") as handle:
+        for row in rows:
+            line = json.dumps(row, ensure_ascii=False)
+            if unicode_problem(line) is not None:
+                # a lone surrogate read from a \ud800 escape cannot be written as UTF-8:
+                # write the row with escapes, which reads back to the same value
+                line = json.dumps(row)
+            handle.write(line + "\n")

@@ -14,7 +14,8 @@ from typing import Annotated, Any
 import typer
 
 from crossingguard.cli.app import app
-from crossingguard.cli.data_commands import data_app, write_jsonl_atomic
+from crossingguard.cli.data_commands import data_app
+from crossingguard.io import write_jsonl_atomic
 from crossingguard.cli.errors import handle_errors
 from crossingguard.cli.options import BackendChoice, BackendOpt, ModelOpt, ThreadsOpt
 from crossingguard.errors import InputError

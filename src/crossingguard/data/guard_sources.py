@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from crossingguard.io import read_jsonl
 from crossingguard.data.hypotheses import CATEGORIES
 from crossingguard.errors import DataError
 
@@ -72,13 +73,7 @@ def _json(path: Path):
 
 
 def _jsonl(path: Path) -> Iterator[dict]:
-    with path.open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if line.strip():
-                try:
-                    yield json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise DataError(f"{path}:{n}: not valid JSON ({exc.msg})") from exc
+    return read_jsonl(path)
 
 
 def _csv(path: Path, **kw) -> Iterator[dict]:

@@ -25,7 +25,6 @@ ReserveRestaurant, "ok" under bookflight): SGD and MultiDoGO rows of fewer than
 from __future__ import annotations
 
 import csv
-import gzip
 import hashlib
 import json
 import re
@@ -37,6 +36,7 @@ from typing import Any
 
 import yaml
 
+from crossingguard.io import read_jsonl
 from crossingguard.errors import DataError
 
 TABLE = Path(__file__).with_name("tables") / "intent_descriptions.yaml"
@@ -94,14 +94,7 @@ def _need(path: Path) -> Path:
 
 
 def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(_need(path), "rt", encoding="utf-8") as fh:  # type: ignore[operator]
-        for n, line in enumerate(fh, 1):
-            if line.strip():
-                try:
-                    yield json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise DataError(f"{path}:{n}: not valid JSON ({exc.msg})") from None
+    return read_jsonl(_need(path))
 
 
 def _context_free(text: str) -> bool:

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from crossingguard.io import read_jsonl
 from crossingguard.data import guard_sources as gs
 from crossingguard.errors import DataError
 
@@ -57,10 +58,7 @@ def _json(path: Path) -> Any:
 
 
 def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                yield json.loads(line)
+    return read_jsonl(path)
 
 
 def _ex(text: Any, **kw: Any) -> GuardExample | None:

@@ -169,6 +169,7 @@ class PairEncoder:
         self._tok_trunc = Tokenizer.from_str(tokenizer.to_str())
         self._tok_trunc.encode_special_tokens = tokenizer.encode_special_tokens  # not serialized
         self._tok_trunc.enable_truncation(max_length, strategy="only_first")
+        self._tok_longest: Any = None  # built on first use by truncated_rows
 
     def rows(self, pairs: Sequence[tuple[str, str]]) -> list[Row]:
         """Model inputs for every pair, in pair order (long premises give several rows).
@@ -194,6 +195,25 @@ class PairEncoder:
             ):
                 out.append(Row(i, list(wenc.ids), list(wenc.type_ids)))
         return out
+
+    def truncated_rows(self, pairs: Sequence[tuple[str, str]]) -> list[Row]:
+        """One model input per pair, cut to :attr:`max_length` tokens instead of windowed.
+
+        Tokens are removed from the longer side first (Hugging Face's ``truncation=True``), so
+        these are the inputs a ``transformers`` pipeline would score. Only for raw logits of the
+        model on its own inputs (distillation targets, export parity); scores for users go
+        through :meth:`rows`, which never cuts a premise.
+        """
+        if self._tok_longest is None:
+            from tokenizers import Tokenizer
+
+            self._tok_longest = Tokenizer.from_str(self._tok.to_str())
+            self._tok_longest.encode_special_tokens = self._tok.encode_special_tokens
+            self._tok_longest.enable_truncation(self.max_length, strategy="longest_first")
+        return [
+            Row(i, list(enc.ids), list(enc.type_ids))
+            for i, enc in enumerate(self._tok_longest.encode_batch(list(pairs)))
+        ]
 
     def premise_windows(
         self, premise: str, hypothesis: str, *, pair_index: int = 0

@@ -12,13 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from crossingguard.io import write_json_atomic
 from crossingguard.cache import cache_dir
 from crossingguard.inference.cpu import cpu_flags
 
@@ -99,11 +98,7 @@ def int8_agrees(
     ok = diff <= MAX_PROB_DIFF
     record = {"file": str(int8_path), "max_prob_diff": diff, "ok": ok, "limit": MAX_PROB_DIFF}
     try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=cached.parent, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(record, fh)
-        os.replace(tmp, cached)
+        write_json_atomic(cached, record, indent=None)
     except OSError as exc:
         log.debug("could not cache the int8 check in %s: %s", cached, exc)
     return ok, diff

@@ -8,7 +8,7 @@ maps them to the card's order (0 entailment, 1 neutral, 2 contradiction) and mer
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -155,8 +155,11 @@ class Scorer:
         model_dir: Path,
         name: str,
         notices: tuple[str, ...] = (),
+        id2label: dict[int, str] | None = None,
     ) -> None:
         self._backend = backend
+        # the model's own head order, for callers of raw_logits (projection maps it to ours)
+        self.id2label: dict[int, str] = dict(id2label or {})
         self.notices = notices
         self.encoder = encoder
         self.projection = projection
@@ -254,6 +257,51 @@ class Scorer:
         to a per-row constant. Zero probabilities (neutral of 2-class models) are clipped at 1e-12.
         """
         return np.log(np.clip(self.predict(pairs, batch_size=batch_size), 1e-12, None))
+
+    def raw_logits(
+        self,
+        pairs: Sequence[Pair],
+        *,
+        batch_size: int = 64,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> np.ndarray:
+        """Pre-softmax logits, (n, num_model_labels) float32, in the model's head order.
+
+        The column of each label is in :attr:`id2label`; ``logits @ projection`` after a softmax
+        gives :meth:`predict`'s order. Unlike :meth:`predict`, a pair longer than the window is
+        truncated (longest side first, as ``transformers`` does), never windowed: distillation
+        targets and export parity checks need the model's logits of one input per pair, which is
+        the card's recipe. ``on_batch(rows)`` is called after each batch.
+        """
+        checked = validate_pairs(pairs)
+        if batch_size < 1:
+            raise InputError(f"batch_size: must be >= 1, got {batch_size}")
+        out = np.zeros((len(checked), self.projection.shape[0]), dtype=np.float32)
+        if not checked:
+            return out
+        rows = self.encoder.truncated_rows(checked)
+        for idx, ids, mask, types in self.encoder.batches(rows, batch_size):
+            out[idx] = run_backend(self._backend, ids, mask, types, self.name)
+            if on_batch is not None:
+                on_batch(len(idx))
+        return out
+
+    @property
+    def torch_model(self) -> Any:
+        """The torch ``nn.Module`` behind a torch scorer (for export); ModelError on ONNX."""
+        model = getattr(self._backend, "model", None)
+        if self.backend != "torch" or model is None:
+            raise ModelError(
+                f"{self.name}: no torch model behind the {self.backend} backend; load it with "
+                "backend='torch'"
+            )
+        return model
+
+    @property
+    def input_names(self) -> list[str]:
+        """The inputs the backend feeds the model, in graph order."""
+        names = ["input_ids", "attention_mask"]
+        return names + ["token_type_ids"] if self._backend.uses_token_type_ids else names
 
     def windows(self, premise: str, hypothesis: str) -> list[str]:
         """The premise pieces that would be scored for this pair (one unless it is too long)."""
@@ -463,6 +511,7 @@ def load_scorer(
         model_dir=model_dir,
         name=resolved.name,
         notices=tuple(notices),
+        id2label={int(k): str(v) for k, v in config["id2label"].items()},
     )
 
 

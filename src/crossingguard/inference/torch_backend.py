@@ -58,9 +58,9 @@ class TorchBackend:
             raise ModelError(
                 f"sentence-transformers cannot load {model_dir}: {exc}{hint}"
             ) from exc
-        self._model = encoder.model.eval()
-        self.device = self._model.device
-        self.uses_token_type_ids = takes_token_type_ids(self._model, encoder.tokenizer)
+        self.model = encoder.model.eval()
+        self.device = self.model.device
+        self.uses_token_type_ids = takes_token_type_ids(self.model, encoder.tokenizer)
 
     def forward(
         self,
@@ -76,7 +76,7 @@ class TorchBackend:
         if self.uses_token_type_ids:
             feed["token_type_ids"] = torch.from_numpy(token_type_ids).to(self.device)
         with torch.inference_mode():
-            logits = self._model(**feed).logits
+            logits = self.model(**feed).logits
         return logits.float().cpu().numpy()
 
 

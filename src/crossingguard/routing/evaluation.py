@@ -42,15 +42,15 @@ from crossingguard.routing.intents import (
     intent_names,
     load_intents,
 )
-from crossingguard.routing.router import (
+from crossingguard.guard.routing.embedding import TextEmbedder
+from crossingguard.guard.routing.strategies import (
     DEFAULT_THRESHOLDS,
-    PairScorer,
     Route,
     Scores,
-    TextEmbedder,
     build_strategy,
     combine,
 )
+from crossingguard.guard.types import PairScorer
 
 DEFAULT_SPLIT = {
     "banking77": "test",

@@ -67,7 +67,7 @@ from crossingguard.routing.intents import (
     domain,
     load_intents,
 )
-from crossingguard.routing.router import TextEmbedder
+from crossingguard.guard.routing.embedding import TextEmbedder
 
 TRAIN_SETS: tuple[tuple[str, str], ...] = (("hwu64", "train"), ("snips", "train"))
 DEV_SETS: tuple[tuple[str, str], ...] = (("hwu64", "test"), ("snips", "valid"))

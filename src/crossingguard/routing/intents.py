@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from crossingguard.io import read_jsonl
 from crossingguard.data.paths import data_root
 from crossingguard.errors import DataError, InputError
 
@@ -353,16 +354,7 @@ def _read_lines(texts: Path, labels: Path) -> list[tuple[str, str]]:
 
 
 def _read_massive(path: Path) -> list[tuple[str, str]]:
-    rows = []
-    with _need(path).open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if line.strip():
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise DataError(f"{path}:{n}: not JSON ({exc})") from None
-                rows.append((obj["text"], obj["label_text"]))
-    return rows
+    return [(obj["text"], obj["label_text"]) for obj in read_jsonl(_need(path))]
 
 
 def _read_sebis(folder: Path, *, train: bool) -> list[tuple[str, str]]:

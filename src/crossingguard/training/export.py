@@ -20,26 +20,25 @@ from __future__ import annotations
 
 import inspect
 import json
-import os
 import shutil
 import tempfile
 import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from crossingguard.io import atomic_path
 from crossingguard.errors import ModelError
+from crossingguard.inference.loading import read_config
 from crossingguard.labels import projection_from_id2label
-from crossingguard.training.raw_logits import (
-    LogitRunner,
-    load_tokenizer,
-    read_id2label,
-    tokenize,
-)
 
+if TYPE_CHECKING:
+    from crossingguard.inference.scorer import Scorer
+
+MAX_LENGTH = 512  # export and parity inputs are cut here (no NLI model here needs more)
 FP32_NAME = "model.onnx"
 INT8_NAME = "model_qint8_avx512_vnni.onnx"
 REPORT_NAME = "export_report.json"
@@ -90,7 +89,23 @@ class ExportReport:
         return asdict(self)
 
 
-def export_fp32(model_dir: str | Path, out_path: str | Path | None = None) -> Path:
+def load_torch(model_dir: str | Path) -> Scorer:
+    """The model as a float32 torch scorer on the CPU, capped at ``MAX_LENGTH`` tokens."""
+    from crossingguard.inference.scorer import load_scorer
+
+    return load_scorer(Path(model_dir), backend="torch", device="cpu", max_length=MAX_LENGTH)
+
+
+def load_onnx(model_dir: str | Path, onnx_file: Path) -> Scorer:
+    """One ONNX file of the model as a scorer with the same tokenizer and window as torch's."""
+    from crossingguard.inference.scorer import load_scorer
+
+    return load_scorer(Path(model_dir), backend="onnx", onnx_file=onnx_file, max_length=MAX_LENGTH)
+
+
+def export_fp32(
+    model_dir: str | Path, out_path: str | Path | None = None, *, scorer: Scorer | None = None
+) -> Path:
     """Export ``model_dir`` to ONNX fp32 with dynamic batch/sequence axes; return the path.
 
     Uses the TorchScript exporter (``dynamo=False``): it traces BERT-family encoders reliably with
@@ -99,25 +114,19 @@ def export_fp32(model_dir: str | Path, out_path: str | Path | None = None) -> Pa
     attention-mask path (a trace of one unpadded pair may let a model skip its mask).
     """
     import torch
-    from transformers import AutoModelForSequenceClassification
 
     model_dir = Path(model_dir)
     out = Path(out_path) if out_path else model_dir / "onnx" / FP32_NAME
-    try:
-        model = AutoModelForSequenceClassification.from_pretrained(
-            str(model_dir), dtype=torch.float32
-        ).eval()
-    except (OSError, ValueError) as exc:
-        raise ModelError(
-            f"{model_dir}: could not load the model for export ({exc})"
-        ) from exc
-    tokenizer = load_tokenizer(model_dir)
-    enc = tokenize(tokenizer, list(SAMPLE_PAIRS[:2]), return_tensors="pt")
+    scorer = scorer or load_torch(model_dir)
+    model = scorer.torch_model
+    # the trace input: a padded batch of two pairs, encoded as the scorer feeds the model
+    rows = scorer.encoder.truncated_rows(list(SAMPLE_PAIRS[:2]))
+    _, ids, mask, types = next(scorer.encoder.batches(rows, len(rows)))
+    arrays = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+    enc = {n: torch.from_numpy(arrays[n]) for n in scorer.input_names}
     names = model_input_names(model, enc)
     axes: dict[str, dict[int, str]] = {n: {0: "batch", 1: "sequence"} for n in names}
     axes["logits"] = {0: "batch"}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
 
     class _LogitsOnly(
         torch.nn.Module
@@ -129,12 +138,12 @@ def export_fp32(model_dir: str | Path, out_path: str | Path | None = None) -> Pa
         def forward(self, *args: torch.Tensor) -> torch.Tensor:
             return self.inner(**dict(zip(names, args))).logits
 
-    with torch.no_grad(), warnings.catch_warnings():
+    with atomic_path(out) as tmp, torch.no_grad(), warnings.catch_warnings():
         # tracer chatter about shape-dependent Python branches in HF masking code; parity is
         # checked on varied lengths and batch sizes instead
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            _LogitsOnly(model),
+            _LogitsOnly(model).eval(),  # export restores this mode, so it must be eval
             tuple(enc[n] for n in names),
             str(tmp),
             input_names=names,
@@ -144,7 +153,6 @@ def export_fp32(model_dir: str | Path, out_path: str | Path | None = None) -> Pa
             do_constant_folding=True,
             dynamo=False,
         )
-    os.replace(tmp, out)
     return out
 
 
@@ -197,13 +205,6 @@ def quantize_int8(
     return Path(out_path)
 
 
-def _project_labels(logits: np.ndarray, projection: np.ndarray) -> np.ndarray:
-    """Entailment/neutral/contradiction predictions from logits in the model's head order."""
-    z = logits - logits.max(axis=1, keepdims=True)
-    probs = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
-    return (probs @ projection).argmax(1)
-
-
 def export_onnx_models(
     model_dir: str | Path,
     *,
@@ -232,8 +233,7 @@ def export_onnx_models(
         )
     # fail before exporting when the head's labels cannot be read (3-class in any order, or
     # entailment/not_entailment, as the scorer accepts)
-    id2label: dict[int | str, str] = {k: v for k, v in read_id2label(model_dir).items()}
-    projection = projection_from_id2label(id2label)
+    projection_from_id2label(read_config(model_dir).get("id2label"))
 
     dev_name: str | None = None
     labels: np.ndarray | None = None
@@ -255,18 +255,18 @@ def export_onnx_models(
         )
 
     messages: list[str] = []
-    fp32_path = export_fp32(model_dir)
+    torch_scorer = load_torch(model_dir)
+    fp32_path = export_fp32(model_dir, scorer=torch_scorer)
+    # parity on raw logits of the same (truncated) inputs: both backends see identical tokens
     parity_pairs = pairs[:256]
-    torch_logits = LogitRunner(model_dir, backend="torch")(
-        parity_pairs, batch_size=batch_size
-    )
-    fp32_runner = LogitRunner(model_dir, backend="onnx", onnx_file=fp32_path)
+    torch_logits = torch_scorer.raw_logits(parity_pairs, batch_size=batch_size)
+    fp32_runner = load_onnx(model_dir, fp32_path)
     batched_diff = float(
-        np.abs(torch_logits - fp32_runner(parity_pairs, batch_size=batch_size)).max()
+        np.abs(torch_logits - fp32_runner.raw_logits(parity_pairs, batch_size=batch_size)).max()
     )
     # the same pairs one at a time (no padding): a graph that baked in the trace's padding, or
     # dropped the attention mask, agrees with torch in a batch but not alone
-    alone = fp32_runner(parity_pairs[:UNPADDED_PARITY_PAIRS], batch_size=1)
+    alone = fp32_runner.raw_logits(parity_pairs[:UNPADDED_PARITY_PAIRS], batch_size=1)
     alone_diff = float(np.abs(torch_logits[: len(alone)] - alone).max())
     diff = max(batched_diff, alone_diff)
     parity_ok = diff <= parity_atol
@@ -284,13 +284,10 @@ def export_onnx_models(
         with tempfile.TemporaryDirectory(dir=fp32_path.parent) as tmpdir:
             tmp_int8 = quantize_int8(fp32_path, Path(tmpdir) / INT8_NAME)
             if labels is not None:
-                y_fp32 = _project_labels(
-                    fp32_runner(pairs, batch_size=batch_size), projection
-                )
-                int8_runner = LogitRunner(model_dir, backend="onnx", onnx_file=tmp_int8)
-                y_int8 = _project_labels(
-                    int8_runner(pairs, batch_size=batch_size), projection
-                )
+                # predictions as users get them: long dev premises are windowed
+                y_fp32 = fp32_runner.predict(pairs, batch_size=batch_size).argmax(1)
+                int8_runner = load_onnx(model_dir, tmp_int8)
+                y_int8 = int8_runner.predict(pairs, batch_size=batch_size).argmax(1)
                 fp32_scores = f1_scores(labels, y_fp32)
                 int8_scores = f1_scores(labels, y_int8)
                 drop = fp32_scores["f1_macro"] - int8_scores["f1_macro"]
@@ -339,9 +336,9 @@ def export_onnx_models(
 def save_fp16_safetensors(model_dir: str | Path) -> Path:
     """Rewrite ``model_dir/model.safetensors`` with float16 weights, in place; return its path.
 
-    Halves the download. Loaders must upcast on CPU: our torch runner loads with
-    ``dtype=torch.float32``; ``CrossEncoder(path)`` keeps fp16 unless given
-    ``model_kwargs={"dtype": "float32"}`` (see tests/training/test_export.py).
+    Halves the download. ``config.json`` says ``"dtype": "float32"``, so loaders upcast the
+    weights on load (``CrossEncoder(path)`` included): fp16 matmuls on a CPU are slow and lose
+    accuracy.
     """
     import torch
     from safetensors.torch import load_file, save_file
@@ -354,13 +351,14 @@ def save_fp16_safetensors(model_dir: str | Path) -> Path:
         k: (v.to(torch.float16) if v.is_floating_point() else v).contiguous()
         for k, v in tensors.items()
     }
-    tmp = path.with_name(path.name + ".tmp")
-    save_file(half, str(tmp), metadata={"format": "pt"})
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        save_file(half, str(tmp), metadata={"format": "pt"})
     cfg_path = Path(model_dir) / "config.json"
     if cfg_path.is_file():
         cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
-        cfg["dtype"] = "float16"
+        # the weights are stored as fp16, but loaders should compute in fp32 on a CPU: with
+        # "float32" here ``CrossEncoder(dir)`` upcasts as our torch backend does
+        cfg["dtype"] = "float32"
         cfg.pop("torch_dtype", None)
         cfg_path.write_text(json.dumps(cfg, indent=2) + "\n", encoding="utf-8")
     return path

@@ -29,7 +29,7 @@ from torch import nn
 
 from crossingguard.data.label_sets import LABEL_SET_NAMES, LABEL_SETS, N_CODES
 from crossingguard.errors import ConfigError, InputError
-from crossingguard.training.label_order import model_to_project_index
+from crossingguard.labels import head_columns
 
 if TYPE_CHECKING:
     import datasets
@@ -152,7 +152,7 @@ class _ProjectOrderLoss(nn.Module):
         self.model = model
         id2label = getattr(getattr(model, "config", None), "id2label", None)
         # project label k lives at model output column self._order[k]
-        order = model_to_project_index(id2label, where="student model config.json")
+        order = head_columns(id2label, where="student model config.json")
         self.register_buffer(
             "_order", torch.tensor(order, dtype=torch.long), persistent=False
         )

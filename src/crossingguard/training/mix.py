@@ -7,12 +7,8 @@ two-way ``not-entailed`` rows (Curriculum, RTE), which the trainer's partial-lab
 
 from __future__ import annotations
 
-import gzip
 import json
-import os
 import random
-import tempfile
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +24,7 @@ from crossingguard.data.label_sets import (
 )
 from crossingguard.data.nli import contamination_keys, load_nli
 from crossingguard.errors import DataError
+from crossingguard.io import write_jsonl_atomic
 from crossingguard.training.config import DataConfig, TrainConfig
 
 
@@ -142,7 +139,7 @@ def export_mix(config: TrainConfig, out: Path, *, console: Console | None = None
     """
     mix = build_mix(config.data, seed=config.training.seed, console=console)
     out.mkdir(parents=True, exist_ok=True)
-    _write_atomic(
+    write_jsonl_atomic(
         out / "train.jsonl.gz",
         (
             {"premise": p, "hypothesis": h, "label": label_set_name(int(y)), "source": s}
@@ -153,7 +150,7 @@ def export_mix(config: TrainConfig, out: Path, *, console: Console | None = None
     for name in config.data.dev:
         dev = load_nli(name, limit=config.data.dev_limit)
         path = out / "dev" / f"{name.replace('/', '_')}.jsonl"
-        _write_atomic(
+        write_jsonl_atomic(
             path,
             ({"premise": p, "hypothesis": h, "label": label_set_name(int(y))} for (p, h), y in zip(dev.pairs, dev.labels)),
         )
@@ -168,20 +165,3 @@ def export_mix(config: TrainConfig, out: Path, *, console: Console | None = None
     ]
     (out / "overrides.txt").write_text("\n".join(overrides) + "\n")
     return overrides
-
-
-def _write_atomic(path: Path, rows: Iterable[dict]) -> None:
-    """Write JSON lines (gzip when the name ends in .gz) to a temp file, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        opener = gzip.open if path.name.endswith(".gz") else open
-        with opener(tmp, "wt", encoding="utf-8") as fh:
-            for row in rows:
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; these are shared data files
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -20,6 +20,7 @@ from typing import Any
 
 from rich.console import Console
 
+from crossingguard.io import replace_dir
 from crossingguard.data.nli import GENERATED, SOURCES
 from crossingguard.errors import ModelError
 
@@ -157,9 +158,7 @@ def ship_model(
             repo_id=name,
             license="other",
         )
-        if dest.exists():
-            shutil.rmtree(dest)
-        staged.rename(dest)
+        replace_dir(staged, dest)
     console.print(f"installed {dest}")
     return dest
 

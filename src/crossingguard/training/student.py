@@ -40,12 +40,12 @@ def _encoder_layers(model):
 
 def _nli_head_order(config) -> list[int] | None:
     """The base's head rows in project order if it already is a 3-way NLI classifier, else None."""
-    from crossingguard.training.label_order import model_to_project_index
+    from crossingguard.labels import head_columns
 
     if config.num_labels != 3:
         return None
     try:
-        return model_to_project_index(getattr(config, "id2label", None))
+        return head_columns(getattr(config, "id2label", None))
     except ModelError:  # LABEL_0-style names: an encoder without an NLI head gets a fresh one
         return None
 

@@ -23,22 +23,23 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
+from crossingguard.io import atomic_path, write_json_atomic
 from crossingguard.errors import InputError, ModelError
-from crossingguard.training.label_order import PROJECT_LABELS, model_to_project_index
-from crossingguard.training.raw_logits import Backend
+from crossingguard.labels import LABELS, head_columns
 
 META_NAME = "meta.json"
 FORMAT_VERSION = 1
 DEFAULT_SHARD_ROWS = 8192
 GPU_BATCH = 512
 CPU_BATCH = 64
+Backend = Literal["torch", "onnx"]
+MAX_LENGTH = 512  # teacher inputs are cut here, as the card's recipe scored them
 Scorer = Callable[[Sequence[tuple[str, str]], int, Callable[[int], None]], np.ndarray]
 _WEIGHT_PATTERNS = ("*.safetensors", "*.bin", "*.pt", "*.onnx", "onnx/*.onnx")
 
@@ -133,12 +134,6 @@ def cache_key(identity: dict[str, Any], data_sha256: str) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:20]
 
 
-def _write_json(path: Path, obj: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def _shards(entry: Path) -> list[Path]:
     return sorted(entry.glob("shard_*.npy"))
 
@@ -177,30 +172,6 @@ def resolve_device(device: str, backend: str) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def _scorer(runner: Any, device: str) -> Scorer:
-    """The runner itself on the CPU; on a GPU, the runner's torch model moved there, fed batches
-    encoded with the runner's tokenizer (so the logits are the same computation)."""
-    if device == "cpu":
-        return lambda pairs, bs, cb: runner(pairs, batch_size=bs, on_batch=cb)
-    import torch
-
-    from crossingguard.training.raw_logits import tokenize
-
-    model = runner.torch_model.to(device)
-
-    def score(pairs: Sequence[tuple[str, str]], bs: int, cb: Callable[[int], None]) -> np.ndarray:
-        out = []
-        for start in range(0, len(pairs), bs):
-            batch = pairs[start : start + bs]
-            enc = tokenize(runner.tokenizer, batch, return_tensors="pt").to(device)
-            with torch.inference_mode():
-                out.append(model(**enc).logits.float().cpu().numpy())
-            cb(len(batch))
-        return np.concatenate(out, axis=0)
-
-    return score
-
-
 def compute_teacher_logits(
     teacher: str | Path,
     pairs: Sequence[tuple[str, str]],
@@ -219,7 +190,7 @@ def compute_teacher_logits(
     ``batch_size`` None: 512 on a GPU, 64 on a CPU (pairs are length-sorted within each shard, so
     large batches waste little padding). ``device``: auto, cpu or cuda[:N] (torch backend only).
     """
-    from crossingguard.training.raw_logits import LogitRunner
+    from crossingguard.inference.scorer import load_scorer
 
     if not pairs:
         raise InputError("no pairs to score: the training data is empty")
@@ -244,18 +215,22 @@ def compute_teacher_logits(
     ):
         return entry
 
-    runner = LogitRunner(model_dir, backend=backend, threads=threads)
-    score = _scorer(runner, device)
-    order = model_to_project_index(
-        runner.id2label, where=f"teacher {teacher} config.json"
+    runner = load_scorer(
+        model_dir, backend=backend, threads=threads, device=device, max_length=MAX_LENGTH
     )
+
+    def score(pairs: Sequence[tuple[str, str]], bs: int, cb: Callable[[int], None]) -> np.ndarray:
+        # raw logits of truncated pairs (never windowed): the targets the card's recipe uses
+        return runner.raw_logits(pairs, batch_size=bs, on_batch=cb)
+
+    order = head_columns(runner.id2label, where=f"teacher {teacher} config.json")
     meta: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "status": "in_progress",
         "teacher": str(teacher),
         "teacher_identity": identity,
         "teacher_id2label": {str(k): v for k, v in sorted(runner.id2label.items())},
-        "stored_label_order": list(PROJECT_LABELS),
+        "stored_label_order": list(LABELS),
         "teacher_columns_for_project_labels": order,
         "logits": "raw pre-softmax teacher logits, reordered into project order",
         "data_sources": list(data_names),
@@ -271,7 +246,7 @@ def compute_teacher_logits(
     ):  # resuming: keep the shard size the existing shards were cut with
         old = json.loads(meta_path.read_text(encoding="utf-8"))
         meta["shard_rows"] = shard_rows = int(old.get("shard_rows", shard_rows))
-    _write_json(meta_path, meta)
+    write_json_atomic(meta_path, meta)
 
     n_shards = (len(pairs) + shard_rows - 1) // shard_rows
     done = {int(p.stem.split("_")[1]) for p in _shards(entry)}
@@ -311,11 +286,10 @@ def compute_teacher_logits(
                     "NLI model"
                 )
             shard = entry / f"shard_{i:05d}.npy"
-            tmp = entry / f"partial_{i:05d}.npy"  # not matched by the shard glob
-            np.save(tmp, logits[:, order].astype(np.float32))
-            os.replace(tmp, shard)
+            with atomic_path(shard) as tmp, tmp.open("wb") as handle:  # ".shard_*" is no shard
+                np.save(handle, logits[:, order].astype(np.float32))
     meta["status"] = "complete"
-    _write_json(meta_path, meta)
+    write_json_atomic(meta_path, meta)
     return entry
 
 
@@ -362,10 +336,10 @@ def load_teacher_logits(
             f"teacher logits in {entry} are incomplete ({len(_shards(entry))} shard(s) written); "
             "rerun `crossingguard distill teacher-logits` with the same arguments to resume"
         )
-    if meta.get("stored_label_order") != list(PROJECT_LABELS):
+    if meta.get("stored_label_order") != list(LABELS):
         raise InputError(
             f"{entry}: logits stored in order {meta.get('stored_label_order')}, "
-            f"expected {list(PROJECT_LABELS)}; recompute them"
+            f"expected {list(LABELS)}; recompute them"
         )
     n = len(expected_pairs)
     if meta.get("n_rows") != n:

@@ -17,7 +17,6 @@ explicitly). ``backend="torch"`` runs sentence-transformers instead; the two agr
 from __future__ import annotations
 
 import json
-import os
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
+from crossingguard.io import replace_dir
 from crossingguard.cache import cache_dir
 from crossingguard.errors import InputError, ModelError
 
@@ -74,8 +74,9 @@ class OnnxEmbedder:
     backend = "onnx"
 
     def __init__(self, path: str | Path, *, threads: int | None = None) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
+
+        from crossingguard.inference.onnx_backend import make_session
 
         self.path = Path(path)
         cfg_path = self.path / EMBEDDER_CONFIG
@@ -97,17 +98,7 @@ class OnnxEmbedder:
         self._tok.enable_truncation(self.max_length)
         self._tok.no_padding()
         self._pad = int(cfg.get("pad_token_id", 0))
-        options = ort.SessionOptions()
-        if threads is not None:
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        try:
-            self._session = ort.InferenceSession(
-                str(onnx_path), sess_options=options, providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:
-            raise ModelError(f"ONNX Runtime cannot load {onnx_path}: {exc}") from exc
+        self._session, _ = make_session(onnx_path, threads=threads)
         self._inputs = {i.name for i in self._session.get_inputs()}
 
     def embed(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
@@ -265,12 +256,7 @@ def export_embedder(
     (tmp / EMBEDDER_CONFIG).write_text(
         json.dumps(cfg, indent=2) + "\n", encoding="utf-8"
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.exists():
-        import shutil
-
-        shutil.rmtree(out)
-    os.replace(tmp, out)
+    replace_dir(tmp, out)
     return out
 
 
