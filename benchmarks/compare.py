@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> None:
     if "--out" not in bench_args:
         bench_args += ["--out", str(out)]
 
-    from crossingguard.benchmarking import report
+    from crossingguard.toolkit.benchmarking import report
 
     if args.table_only:
         result = json.loads((out / report.JSON_FILE).read_text(encoding="utf-8"))

@@ -40,13 +40,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pack_common import EVAL_SETS, SELECT_SETS, DiskCachedScorer, examples_for
 from readme_section import replace_section
 
-from crossingguard.evaluation.guard_datasets import (
+from crossingguard.toolkit.evaluation.guard_datasets import (
     condition_labels,
     load_examples,
     policy_labels,
 )
-from crossingguard.evaluation.guard_eval import GuardEvalResult, evaluate_scores
-from crossingguard.evaluation.pooled_calibration import fit_pooled_thresholds
+from crossingguard.toolkit.evaluation.guard_eval import GuardEvalResult, evaluate_scores
+from crossingguard.toolkit.evaluation.pooled_calibration import fit_pooled_thresholds
 from crossingguard.guard import Guard
 from crossingguard.guard.calibration import (
     calibrate_scores,

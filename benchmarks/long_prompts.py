@@ -38,8 +38,8 @@ from pathlib import Path
 import numpy as np
 
 from crossingguard import load_scorer
-from crossingguard.data.paths import data_root
-from crossingguard.evaluation.guard_datasets import load_examples
+from crossingguard.toolkit.data.paths import data_root
+from crossingguard.toolkit.evaluation.guard_datasets import load_examples
 from crossingguard.guard import Guard
 from crossingguard.inference.encoding import Windowing
 from crossingguard.inference.scorer import aggregate_windows

@@ -31,8 +31,8 @@ THROUGHPUT_PAIRS = 1024
 
 
 def worker(model: str, variant: str, limit: int | None, threads: int | None, accuracy: bool = True) -> dict:
-    from crossingguard.data.nli import load_nli
-    from crossingguard.evaluation.nli_eval import evaluate_nli
+    from crossingguard.toolkit.data.nli import load_nli
+    from crossingguard.toolkit.evaluation.nli_eval import evaluate_nli
     from crossingguard.inference.loading import resolve_model
     from crossingguard.inference.scorer import load_scorer
 
@@ -100,10 +100,10 @@ def reevaluate(models: list[str], limit: int | None) -> None:
     """
     from rich.console import Console
 
-    from crossingguard.data.nli import load_nli
+    from crossingguard.toolkit.data.nli import load_nli
     from crossingguard.errors import DataError
     from crossingguard.inference.loading import resolve_model
-    from crossingguard.training.ship import evaluate_variants
+    from crossingguard.toolkit.training.ship import evaluate_variants
 
     sets = []
     for name in EVAL_SETS_ALL:

@@ -1,7 +1,7 @@
 """Shared pieces of the pack benchmarks: which data sets each pack is chosen and evaluated on, and
 a scorer wrapper that keeps (premise, hypothesis) scores on disk so reruns are cheap.
 
-Splits are ``crossingguard.evaluation.guard_datasets.split_of``: phrasings and thresholds are
+Splits are ``crossingguard.toolkit.evaluation.guard_datasets.split_of``: phrasings and thresholds are
 chosen on ``select``, results are reported on ``eval``. Sets the NLI model was trained on
 (CoCoNot contrast, CyberSecEval MITRE FRR) are used for selection only.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from crossingguard.evaluation.guard_datasets import (
+from crossingguard.toolkit.evaluation.guard_datasets import (
     DATASETS,
     GuardExample,
     load_examples,

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from pack_common import CANDIDATES, PACKS, SELECT_SETS, DiskCachedScorer, examples_for
 
-from crossingguard.evaluation.guard_datasets import condition_labels
+from crossingguard.toolkit.evaluation.guard_datasets import condition_labels
 from crossingguard.guard import Guard
 from crossingguard.guard.calibration import pr_curve
 from crossingguard.labels import label_to_id

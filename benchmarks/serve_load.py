@@ -298,7 +298,7 @@ def offline_ceiling(model: str | None, prompts: Sequence[str]) -> dict[str, Any]
 # ---------------------------------------------------------------------- prompts and report
 def load_prompts(n: int, seed: int) -> list[str]:
     """Half harmful goals (JBB behaviors), half everyday instructions (Alpaca), interleaved."""
-    from crossingguard.evaluation.guard_datasets import load_examples
+    from crossingguard.toolkit.evaluation.guard_datasets import load_examples
 
     half = n // 2
     harmful = [e.text for e in load_examples("jbb_behaviors", limit=half, seed=seed)]

@@ -31,7 +31,7 @@ from arch_models import MAX_LENGTH, SPECS, ArchSpec, build_arch_model
 from crossingguard import load_scorer
 from crossingguard.inference.torch_backend import takes_token_type_ids
 from crossingguard.labels import CONTRADICTION, ENTAILMENT, NEUTRAL
-from crossingguard.training.export import (
+from crossingguard.toolkit.training.export import (
     FP32_NAME,
     INT8_NAME,
     export_onnx_models,

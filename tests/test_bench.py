@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from crossingguard.benchmarking import report, runner
-from crossingguard.benchmarking.profile import ModelShape, padding_stats, row_flops
-from crossingguard.benchmarking.systems import Scores, SystemSpec
-from crossingguard.benchmarking.workloads import Workload
+from crossingguard.toolkit.benchmarking import report, runner
+from crossingguard.toolkit.benchmarking.profile import ModelShape, padding_stats, row_flops
+from crossingguard.toolkit.benchmarking.systems import Scores, SystemSpec
+from crossingguard.toolkit.benchmarking.workloads import Workload
 from crossingguard.errors import DataError
 
 
@@ -146,7 +146,7 @@ def test_guard_row_is_not_applicable_to_pair_workloads() -> None:
 
 # ----------------------------------------------------------------------------- subprocess RSS
 def test_peak_rss_child_does_not_inherit_the_parents_peak(tiny_model_dir: Path) -> None:
-    from crossingguard.benchmarking.memory import _peak_rss_mb, measure_in_subprocess
+    from crossingguard.toolkit.benchmarking.memory import _peak_rss_mb, measure_in_subprocess
 
     ballast = np.ones(
         300 * 2**20 // 8
@@ -165,7 +165,7 @@ def test_peak_rss_child_does_not_inherit_the_parents_peak(tiny_model_dir: Path) 
 def test_rss_child_error_names_the_failure(
     tiny_model_dir: Path, tmp_path: Path
 ) -> None:
-    from crossingguard.benchmarking.memory import measure_in_subprocess
+    from crossingguard.toolkit.benchmarking.memory import measure_in_subprocess
 
     spec = SystemSpec("ours-onnx", "onnx", str(tmp_path / "missing"), threads=1)
     out = measure_in_subprocess(spec, ["a"], ["b"])
@@ -175,7 +175,7 @@ def test_rss_child_error_names_the_failure(
 # ----------------------------------------------------------------------------- end to end
 @pytest.fixture(scope="module")
 def shared_data() -> Path:
-    from crossingguard.data.paths import data_root
+    from crossingguard.toolkit.data.paths import data_root
 
     try:
         root = data_root()

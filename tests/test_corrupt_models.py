@@ -36,7 +36,7 @@ def model(tiny_model_dir: Path, tmp_path: Path) -> Path:
 def shipped(tiny_model_dir: Path, tmp_path: Path) -> Path:
     """The tiny model in the built-in layout: safetensors + weightless graph, no model.onnx."""
     pytest.importorskip("onnx")
-    from crossingguard.training.onnx_graph import write_weightless_graph
+    from crossingguard.toolkit.training.onnx_graph import write_weightless_graph
 
     out = Path(shutil.copytree(tiny_model_dir, tmp_path / "shipped"))
     write_weightless_graph(tiny_model_dir / "onnx" / "model.onnx", out)
@@ -261,7 +261,7 @@ def test_graph_of_another_model(shipped: Path, tiny_model_factory) -> None:
     records shapes and names of that export: a model with other sizes is refused."""
     other = tiny_model_factory("other-sizes", id2label={0: "entailment", 1: "not_entailment"})
     pytest.importorskip("onnx")
-    from crossingguard.training.onnx_graph import write_weightless_graph
+    from crossingguard.toolkit.training.onnx_graph import write_weightless_graph
 
     donor = Path(shutil.copytree(other, shipped.parent / "donor"))
     write_weightless_graph(other / "onnx" / "model.onnx", donor)

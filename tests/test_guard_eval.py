@@ -10,7 +10,7 @@ import pytest
 from fakes import FakeScorer
 
 from crossingguard.errors import DataError, InputError
-from crossingguard.evaluation.guard_datasets import (
+from crossingguard.toolkit.evaluation.guard_datasets import (
     DATASETS,
     OUT_OF_SCOPE,
     GuardExample,
@@ -18,7 +18,7 @@ from crossingguard.evaluation.guard_datasets import (
     load_examples,
     split_of,
 )
-from crossingguard.evaluation.guard_eval import (
+from crossingguard.toolkit.evaluation.guard_eval import (
     evaluate_guard,
     markdown_report,
     write_reports,
@@ -197,7 +197,7 @@ def test_unknown_data_set() -> None:
 
 
 def _data_root() -> Path:
-    from crossingguard.data.paths import data_root
+    from crossingguard.toolkit.data.paths import data_root
 
     try:
         return data_root()
@@ -220,7 +220,7 @@ def test_adapters_read_the_shared_data(name: str) -> None:
 
 
 def test_policy_labels_follow_the_policy_scope() -> None:
-    from crossingguard.evaluation.guard_datasets import policy_labels
+    from crossingguard.toolkit.evaluation.guard_datasets import policy_labels
 
     ex = [
         GuardExample("a", True, ("prompt_injection",)),

@@ -37,7 +37,7 @@ def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def graph_model(tiny_model_dir: Path, tmp_path: Path) -> Path:
     """The tiny model as we ship models: safetensors + weightless graph, no model.onnx."""
     pytest.importorskip("onnx")
-    from crossingguard.training.onnx_graph import write_weightless_graph
+    from crossingguard.toolkit.training.onnx_graph import write_weightless_graph
 
     out = tmp_path / "shipped"
     shutil.copytree(tiny_model_dir, out)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from crossingguard.data import guard_sources as gs
-from crossingguard.data.guard_pairs import (
+from crossingguard.toolkit.data import guard_sources as gs
+from crossingguard.toolkit.data.guard_pairs import (
     CONTRADICTION,
     DEFAULT_SOURCES,
     ENTAILMENT,
@@ -18,7 +18,7 @@ from crossingguard.data.guard_pairs import (
     normalize,
     pairs_for_prompt,
 )
-from crossingguard.data.hypotheses import CATEGORIES, NEUTRAL_CLAIMS, all_hypotheses
+from crossingguard.toolkit.data.hypotheses import CATEGORIES, NEUTRAL_CLAIMS, all_hypotheses
 from crossingguard.errors import DataError
 
 LP = gs.LabeledPrompt
@@ -212,7 +212,7 @@ def test_harmful_prompt_entails_its_category_and_contradicts_benign() -> None:
     pairs = _pairs(p)
     allowed_e = set(CATEGORIES["cybercrime_malware"].request) | set(
         __import__(
-            "crossingguard.data.hypotheses", fromlist=["x"]
+            "crossingguard.toolkit.data.hypotheses", fromlist=["x"]
         ).GENERIC_HARMFUL_REQUEST
     )
     for x in pairs:
@@ -348,7 +348,7 @@ def test_cli_writes_files_atomically(
     from typer.testing import CliRunner
 
     from crossingguard.cli import data_commands
-    from crossingguard.data import guard_pairs as gp_mod
+    from crossingguard.toolkit.data import guard_pairs as gp_mod
 
     real = gp_mod.build_guard_pairs
 
@@ -381,7 +381,7 @@ def test_cli_writes_files_atomically(
 
 def _real_root() -> Path | None:
     try:
-        from crossingguard.data.paths import data_root
+        from crossingguard.toolkit.data.paths import data_root
 
         root = data_root()
     except DataError:
@@ -405,7 +405,7 @@ def test_real_data_build() -> None:
 
 
 def test_topic_claims_are_never_contradicted() -> None:
-    from crossingguard.data.guard_pairs import denial_phrasings, is_topic_claim
+    from crossingguard.toolkit.data.guard_pairs import denial_phrasings, is_topic_claim
 
     for name in CATEGORIES:
         assert denial_phrasings(name), (

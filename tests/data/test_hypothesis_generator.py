@@ -10,7 +10,7 @@ from typing import ClassVar
 
 import pytest
 
-from crossingguard.data.hypothesis_generator import (
+from crossingguard.toolkit.data.hypothesis_generator import (
     generate_hypotheses,
     parse_hypotheses,
 )

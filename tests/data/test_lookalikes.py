@@ -11,12 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crossingguard.data import guard_sources as gs
-from crossingguard.data import lookalikes as lk
-from crossingguard.data.guard_pairs import build_guard_pairs, normalize
-from crossingguard.data.hypotheses import CATEGORIES
+from crossingguard.toolkit.data import guard_sources as gs
+from crossingguard.toolkit.data import lookalikes as lk
+from crossingguard.toolkit.data.guard_pairs import build_guard_pairs, normalize
+from crossingguard.toolkit.data.hypotheses import CATEGORIES
 from crossingguard.errors import DataError
-from crossingguard.evaluation.guard_datasets import split_of
+from crossingguard.toolkit.evaluation.guard_datasets import split_of
 
 LP = gs.LabeledPrompt
 CONDS = (
@@ -138,7 +138,7 @@ def test_unknown_hatecheck_functionality_is_an_error(tmp_path):
 
 def _real_root() -> Path | None:
     try:
-        from crossingguard.data.paths import data_root
+        from crossingguard.toolkit.data.paths import data_root
 
         root = data_root()
     except DataError:

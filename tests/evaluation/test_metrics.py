@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from crossingguard.errors import InputError
-from crossingguard.evaluation.metrics import (
+from crossingguard.toolkit.evaluation.metrics import (
     classification_report,
     confusion_matrix,
     f1_scores,

@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 
 from crossingguard.cli.app import app
 from crossingguard.errors import InputError
-from crossingguard.evaluation.nli_eval import evaluate_predictions
+from crossingguard.toolkit.evaluation.nli_eval import evaluate_predictions
 
 ROWS = [
     ("the cat sat on the mat", "a cat is sitting", "entailment"),

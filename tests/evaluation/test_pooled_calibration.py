@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crossingguard.errors import InputError
-from crossingguard.evaluation.pooled_calibration import (
+from crossingguard.toolkit.evaluation.pooled_calibration import (
     fit_pooled_thresholds,
     parse_pooled_target,
     pooled_decision,

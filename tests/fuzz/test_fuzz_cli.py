@@ -29,7 +29,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crossingguard.cli.app import app
-from crossingguard.data.hypotheses import CATEGORIES
+from crossingguard.toolkit.data.hypotheses import CATEGORIES
 from crossingguard.policy import load_policy
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.usefixtures("cli_on_tiny_model")]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from crossingguard.data.paths import data_root
+from crossingguard.toolkit.data.paths import data_root
 from crossingguard.errors import DataError
 
 

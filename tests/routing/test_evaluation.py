@@ -9,7 +9,7 @@ from routing_fakes import FakeEmbedder
 
 from crossingguard.errors import InputError
 from crossingguard.guard.routing import Route
-from crossingguard.routing.evaluation import (
+from crossingguard.toolkit.routing.evaluation import (
     RoutingSet,
     auroc,
     best_threshold,

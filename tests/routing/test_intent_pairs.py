@@ -3,9 +3,9 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from crossingguard.routing.evaluation import normalise
-from crossingguard.routing.intent_pairs import CONFUSABLE, build_intent_pairs, pairs_for
-from crossingguard.routing.intents import HWU64, Utterance, describe, load_intents
+from crossingguard.toolkit.routing.evaluation import normalise
+from crossingguard.toolkit.routing.intent_pairs import CONFUSABLE, build_intent_pairs, pairs_for
+from crossingguard.toolkit.routing.intents import HWU64, Utterance, describe, load_intents
 
 
 def _label_of(rows: list[dict], label: int) -> list[dict]:
@@ -101,7 +101,7 @@ def test_embedding_neighbours_are_the_hard_negatives(routing_data: Path) -> None
 
 
 def _cat():
-    from crossingguard.data.intent_sources import IntentCatalog
+    from crossingguard.toolkit.data.intent_sources import IntentCatalog
 
     cat = IntentCatalog(
         "t",
@@ -115,8 +115,8 @@ def _cat():
 
 
 def test_catalog_pairs_multi_label_siblings_and_never_denied() -> None:
-    from crossingguard.data.intent_sources import IntentRow
-    from crossingguard.routing.intent_pairs import catalog_pairs
+    from crossingguard.toolkit.data.intent_sources import IntentRow
+    from crossingguard.toolkit.routing.intent_pairs import catalog_pairs
 
     cat = _cat()
     row = IntentRow("my card is gone, close my account", ("b", "g"), "t", "train", "bank")
@@ -134,8 +134,8 @@ def test_catalog_pairs_multi_label_siblings_and_never_denied() -> None:
 
 
 def test_out_of_scope_query_entails_nothing_and_neutral_on_shared_words() -> None:
-    from crossingguard.data.intent_sources import IntentRow
-    from crossingguard.routing.intent_pairs import catalog_pairs
+    from crossingguard.toolkit.data.intent_sources import IntentRow
+    from crossingguard.toolkit.routing.intent_pairs import catalog_pairs
 
     cat = _cat()
     row = IntentRow("is my balance insured by the government", (), "t", "train", "bank")
@@ -148,7 +148,7 @@ def test_out_of_scope_query_entails_nothing_and_neutral_on_shared_words() -> Non
 
 
 def test_nlupp_questions_become_actions() -> None:
-    from crossingguard.data.intent_sources import nlupp_action
+    from crossingguard.toolkit.data.intent_sources import nlupp_action
 
     assert nlupp_action("is the intent to ask about contactless?") == "ask about contactless"
     assert nlupp_action("is the intent asking about some account?") == "ask about some account"
@@ -156,7 +156,7 @@ def test_nlupp_questions_become_actions() -> None:
 
 
 def test_sgd_siblings_find_and_book_are_not_contradicted(routing_data: Path) -> None:
-    from crossingguard.data.intent_sources import read_sgd
+    from crossingguard.toolkit.data.intent_sources import read_sgd
 
     rows, cat = read_sgd(routing_data, "train")
     assert not cat.contradictable("Hotels_1/SearchHotel", "Hotels_1/ReserveHotel")
@@ -167,7 +167,7 @@ def test_sgd_siblings_find_and_book_are_not_contradicted(routing_data: Path) -> 
 
 
 def test_every_label_in_the_extra_sets_has_a_description(routing_data: Path) -> None:
-    from crossingguard.data.intent_sources import INTENT_SOURCES
+    from crossingguard.toolkit.data.intent_sources import INTENT_SOURCES
 
     for name, read in INTENT_SOURCES.items():
         for split in ("train", "dev"):
@@ -176,7 +176,7 @@ def test_every_label_in_the_extra_sets_has_a_description(routing_data: Path) -> 
 
 
 def test_build_with_extra_sets_keeps_sides_and_held_out_sets_apart(routing_data: Path) -> None:
-    from crossingguard.data.intent_sources import hint3_oos_part
+    from crossingguard.toolkit.data.intent_sources import hint3_oos_part
 
     pairs = build_intent_pairs(seed=0, max_per_intent=8, extra_sets=("hint3", "dstc11", "nlupp"))
     train_prem = {normalise(r["premise"]) for r in pairs.train}

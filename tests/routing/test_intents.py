@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from crossingguard.errors import InputError
-from crossingguard.routing.intents import (
+from crossingguard.toolkit.routing.intents import (
     DATASETS,
     DESCRIPTIONS,
     PHRASINGS,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from crossingguard.data.nli import GENERATED, SOURCES
-from crossingguard.training.config import load_config
+from crossingguard.toolkit.data.nli import GENERATED, SOURCES
+from crossingguard.toolkit.training.config import load_config
 
 CONFIGS = sorted((Path(__file__).resolve().parents[2] / "configs").glob("*.yaml"))
 

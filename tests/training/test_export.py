@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from crossingguard.errors import ModelError
-from crossingguard.training import export as export_mod
-from crossingguard.training.export import (
+from crossingguard.toolkit.training import export as export_mod
+from crossingguard.toolkit.training.export import (
     INT8_NAME,
     SAMPLE_PAIRS,
     export_onnx_models,

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from crossingguard.errors import ConfigError, InputError
-from crossingguard.training.losses import (
+from crossingguard.toolkit.training.losses import (
     PartialLabelLoss,
     PrecomputedDistillationLoss,
     build_distillation_dataset,

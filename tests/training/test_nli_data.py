@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from crossingguard.data.nli import detokenize, load_nli, pair_key, read_mnli_style_tsv, read_mpe
+from crossingguard.toolkit.data.nli import detokenize, load_nli, pair_key, read_mnli_style_tsv, read_mpe
 from crossingguard.errors import DataError
 
 
@@ -139,7 +139,7 @@ def test_named_sources_on_the_real_data():
 def test_missing_generated_set_names_the_command_that_builds_it(tmp_path, monkeypatch):
     import pytest
 
-    from crossingguard.data.nli import load_nli
+    from crossingguard.toolkit.data.nli import load_nli
     from crossingguard.errors import DataError
 
     monkeypatch.setenv("CROSSINGGUARD_GENERATED", str(tmp_path))

@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from crossingguard.data.label_sets import NOT_ENTAILED, label_set_masks
-from crossingguard.data.nli import load_nli
+from crossingguard.toolkit.data.label_sets import NOT_ENTAILED, label_set_masks
+from crossingguard.toolkit.data.nli import load_nli
 from crossingguard.errors import DataError
-from crossingguard.training.config import TrainConfig
-from crossingguard.training.mix import build_mix, export_mix
+from crossingguard.toolkit.training.config import TrainConfig
+from crossingguard.toolkit.training.mix import build_mix, export_mix
 
 
 def _rows(path: Path, labels: list[str], tag: str) -> Path:
@@ -94,7 +94,7 @@ def test_export_keeps_the_label_set_and_reads_back(tmp_path):
 
 
 def test_train_runs_on_a_mix_with_partial_rows(tmp_path, tiny_model_dir):
-    from crossingguard.training.trainer import train
+    from crossingguard.toolkit.training.trainer import train
 
     cfg = _config(tmp_path, base=str(tiny_model_dir))
     final = train(cfg)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from crossingguard.errors import ConfigError
-from crossingguard.training.config import TrainConfig, load_config
+from crossingguard.toolkit.training.config import TrainConfig, load_config
 
 WORDS = ["the man is", "a dog runs", "the cat was not", "a woman and a man", "yes it is", "no one was"]
 
@@ -44,7 +44,7 @@ def _config(tmp_path: Path, base: Path, **extra) -> TrainConfig:
 def test_train_saves_a_crossencoder_then_resumes_from_its_checkpoint(tmp_path, tiny_model_dir):
     from sentence_transformers.cross_encoder import CrossEncoder
 
-    from crossingguard.training.trainer import train
+    from crossingguard.toolkit.training.trainer import train
 
     config = _config(tmp_path, tiny_model_dir)
     final = train(config)
@@ -65,7 +65,7 @@ def test_layer_dropping_keeps_the_named_layers(tmp_path, tiny_model_dir):
     import torch
     from transformers import AutoModelForSequenceClassification
 
-    from crossingguard.training.student import build_student
+    from crossingguard.toolkit.training.student import build_student
 
     out = build_student(str(tiny_model_dir), tmp_path / "student", keep_layers=[1])
     teacher = AutoModelForSequenceClassification.from_pretrained(tiny_model_dir)
@@ -79,9 +79,9 @@ def test_layer_dropping_keeps_the_named_layers(tmp_path, tiny_model_dir):
 
 
 def test_distillation_run_on_precomputed_teacher_logits(tmp_path, tiny_model_dir):
-    from crossingguard.training.mix import build_mix
-    from crossingguard.training.teacher_logits import compute_teacher_logits
-    from crossingguard.training.trainer import train
+    from crossingguard.toolkit.training.mix import build_mix
+    from crossingguard.toolkit.training.teacher_logits import compute_teacher_logits
+    from crossingguard.toolkit.training.trainer import train
 
     config = _config(
         tmp_path, tiny_model_dir, student__keep_layers=[0],
@@ -110,8 +110,8 @@ def test_ship_installs_fp16_weights_a_weightless_fp32_graph_and_a_card(tmp_path,
     from safetensors import safe_open
 
     from crossingguard.inference.scorer import load_scorer
-    from crossingguard.training.ship import ship_model
-    from crossingguard.training.trainer import train
+    from crossingguard.toolkit.training.ship import ship_model
+    from crossingguard.toolkit.training.trainer import train
 
     config = _config(tmp_path, tiny_model_dir)
     train(config)
@@ -129,7 +129,7 @@ def test_ship_installs_fp16_weights_a_weightless_fp32_graph_and_a_card(tmp_path,
     probs = scorer.predict([("the man is", "a dog runs")])
     assert probs.shape == (1, 3) and abs(probs.sum() - 1) < 1e-5
     # Same weights, sets and limit: the second ship reuses the evaluation instead of redoing it.
-    import crossingguard.training.ship as ship_module
+    import crossingguard.toolkit.training.ship as ship_module
 
     def _no_second_evaluation(*args, **kwargs):
         raise AssertionError("evaluated twice")
@@ -145,7 +145,7 @@ def test_ship_installs_fp16_weights_a_weightless_fp32_graph_and_a_card(tmp_path,
 
 def test_student_from_a_permuted_head_is_reordered_to_project_order(tmp_path, tiny_model_factory):
     from crossingguard.inference.scorer import load_scorer
-    from crossingguard.training.student import build_student
+    from crossingguard.toolkit.training.student import build_student
 
     teacher = tiny_model_factory("permuted-teacher", permute=[2, 0, 1], with_onnx=False)
     student = build_student(str(teacher), tmp_path / "student")

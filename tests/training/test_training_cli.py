@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 
 from crossingguard.cli.app import app
 from tiny_model import logit_runner
-from crossingguard.training.teacher_logits import load_teacher_logits
+from crossingguard.toolkit.training.teacher_logits import load_teacher_logits
 
 ROWS = [
     ("the cat sat on the mat", "a cat is sitting", "entailment"),
@@ -104,8 +104,8 @@ def _mix_config(tmp_path, sources):
 
 
 def test_export_mix_round_trips_to_the_same_pairs(tmp_path):
-    from crossingguard.training.config import load_config
-    from crossingguard.training.mix import build_mix
+    from crossingguard.toolkit.training.config import load_config
+    from crossingguard.toolkit.training.mix import build_mix
 
     many = [(f"premise {i}", f"hypothesis {i}", ("entailment", "neutral", "contradiction")[i % 3]) for i in range(30)]
     a = _jsonl(tmp_path / "a.jsonl", many[:20])

@@ -10,9 +10,9 @@ Needs ``crossingguard export-embedder`` once. See README.md beside this file.
 import os
 import json, random, sys
 from collections import defaultdict
-from crossingguard.routing.intents import load_intents, intent_names
-from crossingguard.routing.intent_pairs import pairs_for, _neighbours, EVAL_SETS
-from crossingguard.routing.evaluation import normalise
+from crossingguard.toolkit.routing.intents import load_intents, intent_names
+from crossingguard.toolkit.routing.intent_pairs import pairs_for, _neighbours, EVAL_SETS
+from crossingguard.toolkit.routing.evaluation import normalise
 from crossingguard.guard.routing.embedding import load_embedder
 
 seed = 0

@@ -1,6 +1,6 @@
 """`crossingguard bench`: speed and agreement side by side with what users would run instead.
 
-The work is in :mod:`crossingguard.benchmarking.compare` (``benchmarks/compare.py`` runs the same
+The work is in :mod:`crossingguard.toolkit.benchmarking.compare` (``benchmarks/compare.py`` runs the same
 function and can also write the README section).
 """
 
@@ -140,7 +140,7 @@ def bench_command(
     """
     from dataclasses import replace
 
-    from crossingguard.benchmarking.compare import BenchOptions, run_bench
+    from crossingguard.toolkit.benchmarking.compare import BenchOptions, run_bench
 
     options = BenchOptions(
         model=model,
@@ -163,7 +163,7 @@ def bench_command(
     sizes = replace(sizes, **_size_overrides(size or []))
     options = replace(options, sizes=sizes)
     result = run_bench(options, log=lambda msg: typer.echo(msg, err=True))
-    from crossingguard.benchmarking.report import targets_markdown
+    from crossingguard.toolkit.benchmarking.report import targets_markdown
 
     typer.echo(targets_markdown(result))
     typer.echo(f"\nwrote {out}/compare.md, compare.json, compare.png")

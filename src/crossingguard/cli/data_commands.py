@@ -93,7 +93,7 @@ def guard_pairs_command(
     ] = False,
 ) -> None:
     """Build guardrail NLI pairs from the guard/ data sets (dev = whole held-out sources)."""
-    from crossingguard.data.guard_pairs import build_guard_pairs
+    from crossingguard.toolkit.data.guard_pairs import build_guard_pairs
 
     pairs = build_guard_pairs(seed=seed, max_per_source=max_per_source)
     write_jsonl_atomic(out / TRAIN_FILE, pairs.train)

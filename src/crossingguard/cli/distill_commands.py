@@ -69,7 +69,7 @@ def teacher_logits_command(
     Use --config for training: the trainer looks logits up by the hash of its exact pair list, after
     its contamination filter, caps and shuffle.
     """
-    from crossingguard.training.teacher_logits import compute_teacher_logits
+    from crossingguard.toolkit.training.teacher_logits import compute_teacher_logits
 
     if backend not in ("torch", "onnx"):
         raise InputError(f"--backend must be torch or onnx, got {backend!r}")
@@ -82,8 +82,8 @@ def teacher_logits_command(
     if config is not None:
         from rich.console import Console
 
-        from crossingguard.training.config import load_config
-        from crossingguard.training.mix import build_mix
+        from crossingguard.toolkit.training.config import load_config
+        from crossingguard.toolkit.training.mix import build_mix
 
         cfg = load_config(config, overrides or [])
         mix = build_mix(cfg.data, seed=cfg.training.seed, console=Console(stderr=True))
@@ -91,7 +91,7 @@ def teacher_logits_command(
         if out is None and cfg.distillation.teacher_logits:
             out = Path(cfg.distillation.teacher_logits)
     else:
-        from crossingguard.data.nli import load_nli
+        from crossingguard.toolkit.data.nli import load_nli
 
         premises, hypotheses, names = [], [], []
         for source in data or []:

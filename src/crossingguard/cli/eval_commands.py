@@ -57,7 +57,7 @@ def eval_command(
     """Evaluate a model on labelled NLI data (labels 0 entailment, 1 neutral, 2 contradiction)."""
     from rich.console import Console
 
-    from crossingguard.evaluation.nli_eval import (
+    from crossingguard.toolkit.evaluation.nli_eval import (
         confusion_table,
         evaluate_model,
         write_results,

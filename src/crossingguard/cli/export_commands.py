@@ -54,7 +54,7 @@ def export_command(
     fp32 logits are checked against torch; the int8 file is kept only if its macro-F1 on --dev is
     within --max-f1-drop of fp32. Prints a JSON report; exits 1 when a gate fails.
     """
-    from crossingguard.training.export import export_onnx_models, save_fp16_safetensors
+    from crossingguard.toolkit.training.export import export_onnx_models, save_fp16_safetensors
 
     report = export_onnx_models(
         model_dir,

@@ -15,7 +15,7 @@ from crossingguard.cli.options import BackendChoice, BackendOpt, ModelOpt, Threa
 from crossingguard.errors import InputError
 
 if TYPE_CHECKING:
-    from crossingguard.evaluation.guard_datasets import GuardExample
+    from crossingguard.toolkit.evaluation.guard_datasets import GuardExample
     from crossingguard.guard import Guard
 
 PolicyArg = Annotated[
@@ -33,7 +33,7 @@ DataOpt = Annotated[
         "-d",
         help="Labeled prompts: a JSONL file ({text, harmful, categories, route} per line) or a "
         "data set name (jbb_behaviors, harmbench, hatecheck, banking77, ...; see "
-        "crossingguard.evaluation.guard_datasets.DATASETS). Repeat for several.",
+        "crossingguard.toolkit.evaluation.guard_datasets.DATASETS). Repeat for several.",
         show_default=False,
     ),
 ]
@@ -91,7 +91,7 @@ def _split(split: str) -> str:
 def _load(
     data: list[str], split: str, limit: int | None, seed: int
 ) -> dict[str, list[GuardExample]]:
-    from crossingguard.evaluation.guard_datasets import load_examples
+    from crossingguard.toolkit.evaluation.guard_datasets import load_examples
 
     if not data:
         raise InputError("--data: give at least one JSONL file or data set name")
@@ -227,7 +227,7 @@ def calibrate(
     from rich.console import Console
     from rich.table import Table
 
-    from crossingguard.evaluation.guard_datasets import condition_labels
+    from crossingguard.toolkit.evaluation.guard_datasets import condition_labels
     from crossingguard.guard.calibration import (
         calibrate_scores,
         parse_target,
@@ -322,7 +322,7 @@ def eval_guard(
     Overall and per-condition precision, recall and F1, the false-positive rate on benign and
     look-alike prompts, and routing accuracy including out-of-scope prompts.
     """
-    from crossingguard.evaluation.guard_eval import (
+    from crossingguard.toolkit.evaluation.guard_eval import (
         evaluate_guard,
         markdown_report,
         write_reports,

@@ -55,7 +55,7 @@ def intent_pairs_command(
     ] = False,
 ) -> None:
     """Build intent NLI pairs from the HWU64 and SNIPS train splits (BANKING77 stays held out)."""
-    from crossingguard.routing.intent_pairs import build_intent_pairs
+    from crossingguard.toolkit.routing.intent_pairs import build_intent_pairs
 
     if hard_negatives not in ("embedding", "domain"):
         raise InputError(
@@ -140,7 +140,7 @@ def routes_command(
 ) -> None:
     """Write a routing policy with one route per intent of a set (for `crossingguard route`)."""
     from crossingguard.policy import dump_policy
-    from crossingguard.routing.evaluation import build_routing_set, routing_policy
+    from crossingguard.toolkit.routing.evaluation import build_routing_set, routing_policy
 
     if strategy not in STRATEGIES:
         raise InputError(
@@ -272,7 +272,7 @@ def eval_routing_command(
 ) -> None:
     """Route an intent set with each strategy side by side: accuracy, macro-F1, out-of-scope AUROC."""
     from crossingguard.guard.routing.embedding import load_embedder
-    from crossingguard.routing.evaluation import build_routing_set, evaluate_routing
+    from crossingguard.toolkit.routing.evaluation import build_routing_set, evaluate_routing
 
     names = _comma_list(strategy)
     bad = [s for s in names if s not in STRATEGIES]

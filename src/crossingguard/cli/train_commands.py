@@ -40,24 +40,24 @@ def train_command(
     from rich.console import Console
 
     from crossingguard.cli.errors import cli_errors
-    from crossingguard.training.config import load_config
+    from crossingguard.toolkit.training.config import load_config
 
     console = Console(stderr=True)
     with cli_errors():
         cfg = load_config(config, overrides or [])
         if export_mix is not None:
-            from crossingguard.training.mix import export_mix as write_mix
+            from crossingguard.toolkit.training.mix import export_mix as write_mix
 
             overrides_out = write_mix(cfg, export_mix, console=console)
             console.print(f"mix written to {export_mix}; train from it with:")
             typer.echo(f"crossingguard train {config} " + " ".join(f"'{o}'" for o in overrides_out))
             return
         if dry_run:
-            from crossingguard.training.mix import build_mix
+            from crossingguard.toolkit.training.mix import build_mix
 
             build_mix(cfg.data, seed=cfg.training.seed, console=console)
             return
-        from crossingguard.training.trainer import train
+        from crossingguard.toolkit.training.trainer import train
 
         final = train(cfg, resume=resume, console=console)
         typer.echo(str(final))
@@ -80,7 +80,7 @@ def ship_command(
     from rich.console import Console
 
     from crossingguard.cli.errors import cli_errors
-    from crossingguard.training.ship import SHIPPED_EVAL_SETS, ship_model
+    from crossingguard.toolkit.training.ship import SHIPPED_EVAL_SETS, ship_model
 
     with cli_errors():
         path = ship_model(
