@@ -13,7 +13,7 @@ import typer
 
 from crossingguard.cli.app import app
 from crossingguard.cli.errors import handle_errors
-from crossingguard.cli.options import ModelOpt, ThreadsOpt
+from crossingguard.cli.options import ModelOpt, ThreadsOpt, reads_data
 from crossingguard.errors import InputError
 
 
@@ -51,6 +51,7 @@ def _size_overrides(items: list[str]) -> dict[str, int]:
 
 @app.command("bench")
 @handle_errors
+@reads_data
 def bench_command(
     model: ModelOpt = None,
     out: Annotated[

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from crossingguard.cli.errors import handle_errors
+from crossingguard.cli.options import reads_data
 from crossingguard.io import write_jsonl_atomic
 
 data_app = typer.Typer(
@@ -75,6 +76,7 @@ def _print_report(report: dict[str, Any]) -> None:
 
 @data_app.command("guard-pairs")
 @handle_errors
+@reads_data
 def guard_pairs_command(
     out: Annotated[
         Path, typer.Option("--out", help="Output folder for the two JSONL files.")

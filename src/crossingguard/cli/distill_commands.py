@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from crossingguard.cli.app import app
+from crossingguard.cli.options import reads_data
 from crossingguard.cli.errors import handle_errors
 from crossingguard.errors import InputError
 
@@ -17,6 +18,7 @@ app.add_typer(distill_app, name="distill")
 
 @distill_app.command("teacher-logits")
 @handle_errors
+@reads_data
 def teacher_logits_command(
     teacher: Annotated[
         str,

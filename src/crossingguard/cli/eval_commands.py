@@ -11,11 +11,12 @@ import typer
 
 from crossingguard.cli.app import app
 from crossingguard.cli.errors import handle_errors
-from crossingguard.cli.options import BackendChoice, BackendOpt, ModelOpt, ThreadsOpt
+from crossingguard.cli.options import BackendChoice, BackendOpt, ModelOpt, ThreadsOpt, reads_data
 
 
 @app.command("eval")
 @handle_errors
+@reads_data
 def eval_command(
     data: Annotated[
         list[str],

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from crossingguard.cli.app import app
+from crossingguard.cli.options import reads_data
 from crossingguard.cli.errors import handle_errors
 
 EXIT_GATE_FAILED = 1
@@ -16,6 +17,7 @@ EXIT_GATE_FAILED = 1
 
 @app.command("export")
 @handle_errors
+@reads_data
 def export_command(
     model_dir: Annotated[
         Path,

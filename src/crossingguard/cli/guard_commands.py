@@ -11,7 +11,7 @@ import typer
 
 from crossingguard.cli.app import app
 from crossingguard.cli.errors import handle_errors
-from crossingguard.cli.options import BackendChoice, BackendOpt, ModelOpt, ThreadsOpt
+from crossingguard.cli.options import BackendChoice, BackendOpt, ModelOpt, ThreadsOpt, reads_data
 from crossingguard.errors import InputError
 
 if TYPE_CHECKING:
@@ -183,6 +183,7 @@ def route(
 
 @app.command("calibrate")
 @handle_errors
+@reads_data
 def calibrate(
     policy: PolicyArg,
     data: DataOpt = ...,  # type: ignore[assignment]
@@ -296,6 +297,7 @@ def calibrate(
 
 @app.command("eval-guard")
 @handle_errors
+@reads_data
 def eval_guard(
     policy: PolicyArg,
     data: DataOpt = ...,  # type: ignore[assignment]

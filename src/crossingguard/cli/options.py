@@ -6,12 +6,17 @@ import logging
 import os
 import sys
 import warnings
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from enum import Enum
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, ParamSpec, TypeVar
 
 import typer
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class BackendChoice(str, Enum):
@@ -128,3 +133,38 @@ def _silence_loaded_progress_bars(stack: ExitStack) -> None:
         if hf_logging.is_progress_bar_enabled():
             hf_logging.disable_progress_bar()
             stack.callback(hf_logging.enable_progress_bar)
+
+
+DataDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="Folder holding the training and evaluation data (default: $CROSSINGGUARD_DATA; "
+        "in a source checkout, ../shared/data beside it).",
+        show_default=False,
+    ),
+]
+
+
+def reads_data(func: Callable[P, R]) -> Callable[P, R]:
+    """Give a command a ``--data-dir`` option that sets the data folder before it runs."""
+    import inspect
+
+    from crossingguard.cli.errors import cli_errors
+    from crossingguard.toolkit.data.paths import use_data_dir
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with cli_errors():
+            use_data_dir(kwargs.pop("data_dir", None))  # type: ignore[arg-type]
+        return func(*args, **kwargs)
+
+    signature = inspect.signature(func, eval_str=True)  # Typer reads this one as it is
+    extra = inspect.Parameter(
+        "data_dir", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=DataDirOpt
+    )
+    wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*signature.parameters.values(), extra]
+    )
+    wrapper.__annotations__ = {**func.__annotations__, "data_dir": DataDirOpt}
+    return wrapper

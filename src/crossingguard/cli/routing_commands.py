@@ -17,7 +17,7 @@ from crossingguard.cli.app import app
 from crossingguard.cli.data_commands import data_app
 from crossingguard.io import write_jsonl_atomic
 from crossingguard.cli.errors import handle_errors
-from crossingguard.cli.options import BackendChoice, BackendOpt, ModelOpt, ThreadsOpt
+from crossingguard.cli.options import BackendChoice, BackendOpt, ModelOpt, ThreadsOpt, reads_data
 from crossingguard.errors import InputError
 from crossingguard.guard.routing import DEFAULT_TOP_K, DEFAULT_WEIGHT, STRATEGIES
 
@@ -27,6 +27,7 @@ INTENT_DEV_FILE = "intent_nli_dev.jsonl"
 
 @data_app.command("intent-pairs")
 @handle_errors
+@reads_data
 def intent_pairs_command(
     out: Annotated[
         Path, typer.Option("--out", help="Output folder for the two JSONL files.")
@@ -110,6 +111,7 @@ def intent_pairs_command(
 
 @data_app.command("routes")
 @handle_errors
+@reads_data
 def routes_command(
     dataset: Annotated[
         str,
@@ -159,6 +161,7 @@ def _shares(labels: dict[str, Any], names: tuple[str, ...]) -> list[str]:
 
 @app.command("eval-routing")
 @handle_errors
+@reads_data
 def eval_routing_command(
     dataset: Annotated[
         str,

@@ -8,9 +8,11 @@ from typing import Annotated
 import typer
 
 from crossingguard.cli.app import app
+from crossingguard.cli.options import reads_data
 
 
 @app.command("train")
+@reads_data
 def train_command(
     config: Annotated[Path, typer.Argument(help="YAML training config, e.g. configs/mini.yaml.")],
     overrides: Annotated[
@@ -64,6 +66,7 @@ def train_command(
 
 
 @app.command("ship")
+@reads_data
 def ship_command(
     run_dir: Annotated[Path, typer.Argument(help="A training run folder (holds final/, config.json).")],
     name: Annotated[str, typer.Option("--name", help="Built-in model name, e.g. crossingguard-nli-mini.")],
