@@ -29,6 +29,9 @@ _EXPORTS = {
     "Policy": "crossingguard.policy",
     "load_policy": "crossingguard.policy",
     "RouteResult": "crossingguard.guard",
+    "Route": "crossingguard.guard",
+    "Router": "crossingguard.guard",
+    "ThresholdWarning": "crossingguard.guard",
 }
 
 __all__ = [
@@ -43,8 +46,11 @@ __all__ = [
     "ModelError",
     "Policy",
     "PolicyError",
+    "Route",
     "RouteResult",
+    "Router",
     "Scorer",
+    "ThresholdWarning",
     "Verdict",
     "label_to_id",
     "load_policy",
@@ -64,7 +70,10 @@ if TYPE_CHECKING:
         Condition,
         ConditionResult,
         Guard,
+        Route,
         RouteResult,
+        Router,
+        ThresholdWarning,
         Verdict,
     )
     from crossingguard.inference.scorer import Scorer, load_scorer

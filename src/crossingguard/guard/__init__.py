@@ -9,6 +9,7 @@ from crossingguard.guard.types import (
     PairScorer,
     RouteResult,
     RouteScore,
+    ThresholdWarning,
     Verdict,
 )
 
@@ -22,6 +23,7 @@ __all__ = [
     "RouteResult",
     "RouteScore",
     "Router",
+    "ThresholdWarning",
     "Verdict",
     "conditions_from_policy",
 ]

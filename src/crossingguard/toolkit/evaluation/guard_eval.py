@@ -119,12 +119,14 @@ class GuardEvalResult:
         }
 
 
-def flagged_from_scores(policy: Policy, scores: np.ndarray) -> np.ndarray:
+def flagged_from_scores(
+    policy: Policy, scores: np.ndarray, model: str | None = None
+) -> np.ndarray:
     """Which prompts a block/flag condition fires on, from (n, k) scores and the policy's
-    thresholds (the same rule as ``Verdict.action``)."""
+    thresholds for ``model`` (the same rule as ``Verdict.action``)."""
     if not policy.conditions:
         return np.zeros(len(scores), dtype=bool)
-    thresholds = np.array([policy.condition_threshold(c) for c in policy.conditions])
+    thresholds = np.array([policy.condition_threshold(c, model) for c in policy.conditions])
     counts = np.array(
         [ACTION_RANK[c.action] >= ACTION_RANK["flag"] for c in policy.conditions]
     )
@@ -173,7 +175,7 @@ def evaluate_scores(
     ``routes`` holds one route result per example (``None`` for examples without a gold route).
     """
     flagged = (
-        flagged_from_scores(policy, scores)
+        flagged_from_scores(policy, scores, model)
         if len(ids)
         else np.zeros(len(examples), bool)
     )
@@ -192,7 +194,7 @@ def evaluate_scores(
         conds.append(
             ConditionEval(
                 ids[j],
-                binary_metrics(scores[:, j], y, policy.condition_threshold(spec)),
+                binary_metrics(scores[:, j], y, policy.condition_threshold(spec, model)),
                 pr_curve(scores[:, j], y).average_precision,
             )
         )
