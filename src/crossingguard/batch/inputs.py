@@ -244,19 +244,27 @@ def read_chunks(
     yield from readers[item.format](item, text_column, id_column, chunk_rows, skip)
 
 
-def _check_text(value: Any, column: str) -> tuple[str | None, str | None, str | None]:
-    """(text, kind, reason): a usable prompt, or why the row is rejected."""
+Checked = tuple[str | None, str | None, str | None]  # (value, kind, reason)
+
+
+def _present(value: Any, column: str, missing: str) -> tuple[Any, Checked | None]:
+    """``value`` with bytes decoded, or the rejection of a missing or non-UTF-8 value."""
     if value is None:
-        return None, "missing_text", f"no {column!r} value"
+        return None, (None, missing, f"no {column!r} value")
     if isinstance(value, bytes):
         try:
-            value = value.decode("utf-8")
+            return value.decode("utf-8"), None
         except UnicodeDecodeError as exc:
-            return (
-                None,
-                "invalid_utf8",
-                f"{column!r} is not valid UTF-8 (at byte offset {exc.start})",
-            )
+            reason = f"{column!r} is not valid UTF-8 (at byte offset {exc.start})"
+            return None, (None, "invalid_utf8", reason)
+    return value, None
+
+
+def _check_text(value: Any, column: str) -> Checked:
+    """(text, kind, reason): a usable prompt, or why the row is rejected."""
+    value, rejected = _present(value, column, "missing_text")
+    if rejected is not None:
+        return rejected
     if not isinstance(value, str):
         return (
             None,
@@ -281,19 +289,11 @@ def _check_text(value: Any, column: str) -> tuple[str | None, str | None, str | 
     return value, None, None
 
 
-def _check_id(value: Any, column: str) -> tuple[str | None, str | None, str | None]:
+def _check_id(value: Any, column: str) -> Checked:
     """(id as text, kind, reason): ids are strings or integers, kept as text."""
-    if value is None:
-        return None, "missing_id", f"no {column!r} value"
-    if isinstance(value, bytes):
-        try:
-            value = value.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            return (
-                None,
-                "invalid_utf8",
-                f"{column!r} is not valid UTF-8 (at byte offset {exc.start})",
-            )
+    value, rejected = _present(value, column, "missing_id")
+    if rejected is not None:
+        return rejected
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         return (
             None,

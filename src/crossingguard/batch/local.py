@@ -28,15 +28,12 @@ from crossingguard.batch.inputs import (
 )
 from crossingguard.batch.job import BatchJob, Layout, job_identity
 from crossingguard.batch.output import (
-    condition_ids,
-    has_routes,
     output_schema,
     score_rows,
 )
 from crossingguard.batch.progress import RowProgress
 from crossingguard.batch.shards import ShardWriter, open_output
-from crossingguard.batch.summary import build_summary
-from crossingguard.io import write_json_atomic
+from crossingguard.batch.summary import write_summary
 from crossingguard.errors import DataError
 
 if TYPE_CHECKING:
@@ -69,27 +66,19 @@ def run_local(job: BatchJob, *, guard: Guard | None = None) -> dict[str, Any]:
                     writer.commit()
             writer.commit()
         seconds = time.perf_counter() - scoring_start
-        policy = guard.policy if guard.policy is not None else job.policy
-        summary = build_summary(
-            out_dir=layout.root,
-            data_dir=layout.data,
-            errors_path=layout.errors,
+        summary = write_summary(
+            layout,
+            guard,
+            job,
             rows_in=total,
-            condition_ids=condition_ids(guard),
-            routes=has_routes(guard),
             run={
                 "engine": "local",
-                "workers": job.workers,
                 "rows_this_run": writer.committed_rows,
                 "rows_resumed": len(done),
                 "seconds": seconds,
                 "startup_seconds": startup,
             },
-            model=guard.model_name,
-            policy_identity=policy.identity,
-            policy_digest=policy.digest,
         )
-        write_json_atomic(layout.summary, summary)
     return summary
 
 

@@ -34,9 +34,9 @@ import pyarrow as pa
 
 from crossingguard.batch.inputs import InputFile, plan_inputs, read_chunks
 from crossingguard.batch.job import BatchJob, Layout
-from crossingguard.batch.output import condition_ids, has_routes, score_rows
-from crossingguard.batch.summary import build_summary
-from crossingguard.io import atomic_path, write_json_atomic
+from crossingguard.batch.output import score_rows
+from crossingguard.batch.summary import write_summary
+from crossingguard.io import atomic_path
 from crossingguard.errors import CrossingGuardError, DataError, InputError
 
 if TYPE_CHECKING:
@@ -271,24 +271,16 @@ def run_ray(job: BatchJob, *, address: str | None = None) -> dict[str, Any]:
             if started:
                 ray.shutdown()
         _join_errors(errors_dir, layout.errors, len(files))
-        policy = guard.policy if guard.policy is not None else job.policy
-        summary = build_summary(
-            out_dir=layout.root,
-            data_dir=layout.data,
-            errors_path=layout.errors,
+        summary = write_summary(
+            layout,
+            guard,
+            job,
             rows_in=total,
-            condition_ids=condition_ids(guard),
-            routes=has_routes(guard),
             run={
                 "engine": "ray",
-                "workers": job.workers,
                 "rows_this_run": total,
                 "seconds": seconds,
                 "startup_seconds": startup,
             },
-            model=guard.model_name,
-            policy_identity=policy.identity,
-            policy_digest=policy.digest,
         )
-        write_json_atomic(layout.summary, summary)
     return summary

@@ -10,12 +10,17 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from crossingguard.errors import DataError
+from crossingguard.io import write_json_atomic
+
+if TYPE_CHECKING:
+    from crossingguard.batch.job import BatchJob, Layout
+    from crossingguard.guard import Guard
 
 ACTIONS = ("allow", "log", "flag", "block")
 
@@ -121,4 +126,27 @@ def build_summary(
             "startup_seconds": round(run.get("startup_seconds", 0.0), 3),
         }
     )
+    return summary
+
+
+def write_summary(
+    layout: Layout, guard: Guard, job: BatchJob, *, rows_in: int, run: dict[str, Any]
+) -> dict[str, Any]:
+    """Build the finished job's summary (see :func:`build_summary`) and write ``summary.json``."""
+    from crossingguard.batch.output import condition_ids, has_routes
+
+    policy = guard.policy if guard.policy is not None else job.policy
+    summary = build_summary(
+        out_dir=layout.root,
+        data_dir=layout.data,
+        errors_path=layout.errors,
+        rows_in=rows_in,
+        condition_ids=condition_ids(guard),
+        routes=has_routes(guard),
+        run={"workers": job.workers, **run},
+        model=guard.model_name,
+        policy_identity=policy.identity,
+        policy_digest=policy.digest,
+    )
+    write_json_atomic(layout.summary, summary)
     return summary

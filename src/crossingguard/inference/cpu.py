@@ -39,6 +39,17 @@ def cpu_flags() -> frozenset[str]:
     return frozenset(flags)
 
 
+def cpu_model_name() -> str:
+    """The CPU's marketing name from ``/proc/cpuinfo``, else what ``platform`` reports."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def isa_tag(file_name: str) -> str | None:
     """The ISA tag in an ONNX file name (``model_qint8_avx512_vnni.onnx`` -> ``avx512_vnni``)."""
     stem = file_name.rsplit(".", 1)[0]

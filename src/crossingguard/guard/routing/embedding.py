@@ -17,13 +17,13 @@ explicitly). ``backend="torch"`` runs sentence-transformers instead; the two agr
 from __future__ import annotations
 
 import json
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import numpy as np
 
+from crossingguard.inference.onnx_export import export_output
 from crossingguard.io import replace_dir
 from crossingguard.cache import cache_dir
 from crossingguard.errors import InputError, ModelError
@@ -31,7 +31,6 @@ from crossingguard.errors import InputError, ModelError
 DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
 EMBEDDER_CONFIG = "embedder.json"
 ONNX_NAME = "onnx/model.onnx"
-OPSET = 17
 
 EmbedderBackend = Literal["auto", "onnx", "torch"]
 
@@ -212,34 +211,15 @@ def export_embedder(
     mask = torch.ones_like(ids)
     types = torch.zeros_like(ids)
 
-    class _Hidden(torch.nn.Module):
-        def __init__(self, inner: torch.nn.Module) -> None:
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, a: Any, b: Any, c: Any) -> Any:
-            return self.inner(
-                input_ids=a, attention_mask=b, token_type_ids=c
-            ).last_hidden_state
-
     tmp = out.with_name(out.name + ".tmp")
-    (tmp / "onnx").mkdir(parents=True, exist_ok=True)
-    names = ["input_ids", "attention_mask", "token_type_ids"]
-    axes = {n: {0: "batch", 1: "sequence"} for n in names}
-    axes["last_hidden_state"] = {0: "batch", 1: "sequence"}
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # tracer chatter from HF masking code
-        torch.onnx.export(
-            _Hidden(model),
-            (ids, mask, types),
-            str(tmp / ONNX_NAME),
-            input_names=names,
-            output_names=["last_hidden_state"],
-            dynamic_axes=axes,
-            opset_version=OPSET,
-            do_constant_folding=True,
-            dynamo=False,
-        )
+    inputs = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+    export_output(
+        model,
+        inputs,
+        tmp / ONNX_NAME,
+        output="last_hidden_state",
+        output_axes={0: "batch", 1: "sequence"},
+    )
     tok.save(str(tmp / "tokenizer.json"))
     pad = tok.token_to_id("[PAD]")
     cfg = {

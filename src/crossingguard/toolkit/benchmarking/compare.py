@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from crossingguard.inference.cpu import cpu_model_name
 from crossingguard.toolkit.benchmarking import runner, workloads
 from crossingguard.toolkit.benchmarking.systems import (
     SystemChoice,
@@ -112,14 +113,7 @@ def build_workloads(
 
 
 def machine_info() -> dict[str, Any]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model_name()
     versions: dict[str, str] = {}
     for mod in (
         "onnxruntime",

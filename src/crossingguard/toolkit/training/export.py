@@ -22,7 +22,6 @@ import inspect
 import json
 import shutil
 import tempfile
-import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -33,6 +32,7 @@ import numpy as np
 from crossingguard.io import atomic_path
 from crossingguard.errors import ModelError
 from crossingguard.inference.loading import read_config
+from crossingguard.inference.onnx_export import export_output
 from crossingguard.labels import projection_from_id2label
 
 if TYPE_CHECKING:
@@ -42,7 +42,6 @@ MAX_LENGTH = 512  # export and parity inputs are cut here (no NLI model here nee
 FP32_NAME = "model.onnx"
 INT8_NAME = "model_qint8_avx512_vnni.onnx"
 REPORT_NAME = "export_report.json"
-OPSET = 17
 PARITY_ATOL = 1e-3
 UNPADDED_PARITY_PAIRS = 16  # parity pairs also run one at a time, without padding
 MAX_F1_DROP = 0.01  # one macro-F1 point
@@ -125,35 +124,9 @@ def export_fp32(
     arrays = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
     enc = {n: torch.from_numpy(arrays[n]) for n in scorer.input_names}
     names = model_input_names(model, enc)
-    axes: dict[str, dict[int, str]] = {n: {0: "batch", 1: "sequence"} for n in names}
-    axes["logits"] = {0: "batch"}
-
-    class _LogitsOnly(
-        torch.nn.Module
-    ):  # positional inputs in a fixed order, one named output
-        def __init__(self, inner: torch.nn.Module) -> None:
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, *args: torch.Tensor) -> torch.Tensor:
-            return self.inner(**dict(zip(names, args))).logits
-
-    with atomic_path(out) as tmp, torch.no_grad(), warnings.catch_warnings():
-        # tracer chatter about shape-dependent Python branches in HF masking code; parity is
-        # checked on varied lengths and batch sizes instead
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            _LogitsOnly(model).eval(),  # export restores this mode, so it must be eval
-            tuple(enc[n] for n in names),
-            str(tmp),
-            input_names=names,
-            output_names=["logits"],
-            dynamic_axes=axes,
-            opset_version=OPSET,
-            do_constant_folding=True,
-            dynamo=False,
-        )
-    return out
+    return export_output(
+        model, {n: enc[n] for n in names}, out, output="logits", output_axes={0: "batch"}
+    )
 
 
 def model_input_names(model: Any, encoded: Any) -> list[str]:

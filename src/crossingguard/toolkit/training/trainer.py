@@ -12,13 +12,13 @@ The final model is a standard CrossEncoder directory in OUTPUT_DIR/final, with t
 from __future__ import annotations
 
 import json
-import platform
 import re
 import time
 from pathlib import Path
 
 from rich.console import Console
 
+from crossingguard.inference.cpu import cpu_model_name
 from crossingguard.errors import ConfigError
 from crossingguard.toolkit.training.config import TrainConfig, dump_config
 from crossingguard.toolkit.training.mix import build_mix, mix_label_counts
@@ -35,14 +35,7 @@ def _last_checkpoint(checkpoint_dir: Path) -> str | None:
 def hardware_description() -> str:
     import os
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model_name()
     gpu = "no GPU"
     try:
         import torch
