@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, cast
 
-from crossingguard.errors import CrossingGuardError, DataError
+from crossingguard.errors import CrossingGuardError, DataError, InputError
 
 FILE_MODE = 0o644  # mkstemp makes 0600; our outputs are shared data files
 
@@ -116,3 +116,29 @@ def read_jsonl(
                 yield json.loads(line)
             except json.JSONDecodeError as exc:
                 raise error(f"{path}:{n}: not valid JSON ({exc.msg})") from None
+
+
+def jsonl_objects(
+    text: str, where: str, *, error: type[CrossingGuardError] = InputError, example: str = ""
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line of decoded JSONL ``text``.
+
+    Lines end at ``\\n`` only: ``str.splitlines()`` also breaks at U+0085/U+2028/U+2029, which
+    JSON strings may hold raw (our own ``--json`` output does). A line that is not a JSON object
+    raises ``error`` naming ``where`` and the line; ``example`` shows the expected row.
+    """
+    hint = f"; expected one object per line like {example}" if example else ""
+    for n, line in enumerate(text.lstrip("\ufeff").split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise error(f"{where} line {n}: not valid JSON ({exc.msg}){hint}") from None
+        except (ValueError, RecursionError) as exc:  # 5,000-digit numbers, deep nesting
+            raise error(
+                f"{where} line {n}: JSON that cannot be read ({type(exc).__name__}){hint}"
+            ) from None
+        if not isinstance(row, dict):
+            raise error(f"{where} line {n}: expected a JSON object, got {type(row).__name__}")
+        yield n, row

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from crossingguard.io import atomic_path
+from crossingguard.io import atomic_path, jsonl_objects
 from crossingguard.errors import InputError
 from crossingguard.text import unicode_problem
 
@@ -33,27 +33,8 @@ def read_pairs_jsonl(path: Path) -> list[dict[str, Any]]:
             f"{path} is not UTF-8 text (bad byte at offset {exc.start}); save it as UTF-8 JSONL"
         ) from exc
     rows: list[dict[str, Any]] = []
-    # split at "\n" only: str.splitlines() also breaks at U+0085/U+2028/U+2029, which JSON
-    # strings may hold raw (our own --json output does), cutting a valid row in two
-    for lineno, line in enumerate(text.lstrip("\ufeff").split("\n"), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(
-                f"{path} line {lineno}: not valid JSON ({exc.msg}); expected JSONL, one object "
-                'per line like {"premise": "...", "hypothesis": "..."}'
-            ) from exc
-        except (ValueError, RecursionError) as exc:  # 5,000-digit numbers, deep nesting
-            raise InputError(
-                f"{path} line {lineno}: JSON that cannot be read ({type(exc).__name__}); "
-                'expected one object per line like {"premise": "...", "hypothesis": "..."}'
-            ) from None
-        if not isinstance(row, dict):
-            raise InputError(
-                f"{path} line {lineno}: expected a JSON object, got {type(row).__name__}"
-            )
+    example = '{"premise": "...", "hypothesis": "..."}'
+    for lineno, row in jsonl_objects(text, str(path), example=example):
         for key in ("premise", "hypothesis"):
             value = row.get(key)
             if not isinstance(value, str) or not value.strip():

@@ -16,7 +16,6 @@ on ``select``, report on ``eval``.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from typing import Literal
 
 import numpy as np
 
+from crossingguard.io import jsonl_objects
 from crossingguard.toolkit.data.hypotheses import CATEGORIES
 from crossingguard.errors import InputError
 from crossingguard.toolkit.evaluation.guard_readers import (
@@ -195,23 +195,8 @@ def read_jsonl_examples(path: Path) -> list[GuardExample]:
             f"{path}: cannot read it ({exc.strerror or exc}); pass a JSONL file"
         ) from None
     out = []
-    # "\n" only: str.splitlines() also splits at U+2028 and friends inside JSON strings
-    for n, line in enumerate(raw.lstrip("\ufeff").split("\n"), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path} line {n}: not valid JSON ({exc.msg})") from None
-        except (ValueError, RecursionError) as exc:  # 5,000-digit numbers, deep nesting
-            raise InputError(
-                f"{path} line {n}: JSON that cannot be read ({type(exc).__name__}); "
-                "expected {\"text\": ..., \"harmful\": true/false}"
-            ) from None
-        if not isinstance(row, dict):
-            raise InputError(
-                f"{path} line {n}: expected a JSON object, got {type(row).__name__}"
-            )
+    example = '{"text": ..., "harmful": true/false}'
+    for n, row in jsonl_objects(raw, str(path), example=example):
         text = row.get("text", row.get("prompt"))
         if not isinstance(text, str) or not text.strip():
             raise InputError(

@@ -185,17 +185,23 @@ STRONGREJECT_MAP: dict[str, tuple[str, ...]] = {
 }
 
 
-def read_strongreject(root: Path) -> Iterator[GuardExample]:
-    for r in _csv(_path(root, "guard", "strongreject", "strongreject_dataset.csv")):
-        ex = _ex(
-            r["forbidden_prompt"],
-            harmful=True,
-            categories=STRONGREJECT_MAP.get(r["category"], ()),
-            source="strongreject",
-            group=r["category"],
-        )
+def _harmful_csv(
+    path: Path, *, text: str, group: str, categories: dict[str, tuple[str, ...]], source: str
+) -> Iterator[GuardExample]:
+    """Rows of a CSV of harmful prompts, each grouped (and mapped to categories) by a column."""
+    for r in _csv(path):
+        cats = categories.get(r[group], ())
+        ex = _ex(r[text], harmful=True, categories=cats, source=source, group=r[group])
         if ex:
             yield ex
+
+
+def read_strongreject(root: Path) -> Iterator[GuardExample]:
+    path = _path(root, "guard", "strongreject", "strongreject_dataset.csv")
+    return _harmful_csv(
+        path, text="forbidden_prompt", group="category", categories=STRONGREJECT_MAP,
+        source="strongreject",
+    )  # fmt: skip
 
 
 SST_MAP: dict[str, tuple[str, ...]] = {
@@ -208,16 +214,11 @@ SST_MAP: dict[str, tuple[str, ...]] = {
 
 
 def read_simplesafetytests(root: Path) -> Iterator[GuardExample]:
-    for r in _csv(_path(root, "guard", "simplesafetytests", "sst_test_cases.csv")):
-        ex = _ex(
-            r["prompts_final"],
-            harmful=True,
-            categories=SST_MAP.get(r["harm_area"], ()),
-            source="simplesafetytests",
-            group=r["harm_area"],
-        )
-        if ex:
-            yield ex
+    path = _path(root, "guard", "simplesafetytests", "sst_test_cases.csv")
+    return _harmful_csv(
+        path, text="prompts_final", group="harm_area", categories=SST_MAP,
+        source="simplesafetytests",
+    )  # fmt: skip
 
 
 def read_maliciousinstruct(root: Path) -> Iterator[GuardExample]:

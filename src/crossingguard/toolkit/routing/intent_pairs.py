@@ -52,9 +52,9 @@ from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -168,6 +168,8 @@ NEUTRAL_CLAIMS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("phone", "mobile", "call", "app"),
     ),
 )
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -347,19 +349,10 @@ def _extra_set_pairs(
 
     rows, cat = INTENT_SOURCES[name](root or data_root(), split)
     dropped: Counter[str] = Counter()
-    seen = set(exclude)
-    unique = []
-    for r in rows:
-        key = normalise(r.text)
-        if not key:
-            dropped["empty"] += 1
-        elif key in exclude:
-            dropped[f"{name}/{split}: in an evaluation split or the other side"] += 1
-        elif key in seen:
-            dropped[f"{name}/{split}: duplicate"] += 1
-        else:
-            seen.add(key)
-            unique.append(r)
+    where = f"{name}/{split}"
+    unique = list(
+        _first_seen(rows, set(exclude), exclude, dropped, where, "in an evaluation split or the other side")
+    )
     unique, over = _cap_rows(unique, max_per_intent, seed)
     if over:
         dropped[f"{name}/{split}: over max_per_intent"] += over
@@ -379,6 +372,25 @@ def _extra_set_pairs(
     return out, len(unique), dropped, {normalise(r.text) for r in unique}
 
 
+def _first_seen(
+    rows: Iterable[T], seen: set[str], exclude: set[str], dropped: Counter[str], where: str,
+    excluded: str,
+) -> Iterator[T]:
+    """Rows whose normalised text is new (added to ``seen``); the others counted in ``dropped``:
+    empty, in ``exclude`` (as ``excluded``) or repeated."""
+    for r in rows:
+        key = normalise(r.text)  # type: ignore[attr-defined]
+        if not key:
+            dropped["empty"] += 1
+        elif key in exclude:
+            dropped[f"{where}: {excluded}"] += 1
+        elif key in seen:
+            dropped[f"{where}: duplicate"] += 1
+        else:
+            seen.add(key)
+            yield r
+
+
 def _collect(
     sets: Sequence[tuple[str, str]],
     *,
@@ -392,17 +404,9 @@ def _collect(
     for dataset, split in sets:
         rows = load_intents(dataset, split)
         by_intent: dict[str, list[Utterance]] = defaultdict(list)
-        for r in rows:
-            key = normalise(r.text)
-            if not key:
-                dropped["empty"] += 1
-            elif key in exclude:
-                dropped[f"{dataset}/{split}: in an evaluation split"] += 1
-            elif key in seen:
-                dropped[f"{dataset}/{split}: duplicate"] += 1
-            else:
-                seen.add(key)
-                by_intent[r.intent].append(r)
+        where = f"{dataset}/{split}"
+        for r in _first_seen(rows, seen, exclude, dropped, where, "in an evaluation split"):
+            by_intent[r.intent].append(r)
         for intent in sorted(by_intent):
             group = by_intent[intent]
             if max_per_intent is not None and len(group) > max_per_intent:
