@@ -66,20 +66,9 @@ def run_local(job: BatchJob, *, guard: Guard | None = None) -> dict[str, Any]:
                     writer.commit()
             writer.commit()
         seconds = time.perf_counter() - scoring_start
-        summary = write_summary(
-            layout,
-            guard,
-            job,
-            rows_in=total,
-            run={
-                "engine": "local",
-                "rows_this_run": writer.committed_rows,
-                "rows_resumed": len(done),
-                "seconds": seconds,
-                "startup_seconds": startup,
-            },
-        )
-    return summary
+        run: dict[str, Any] = {"engine": "local", "rows_this_run": writer.committed_rows}
+        run.update(rows_resumed=len(done), seconds=seconds, startup_seconds=startup)
+        return write_summary(layout, guard, job, rows_in=total, run=run)
 
 
 def _chunks(job: BatchJob, files: list[InputFile], done: Any) -> Iterator[RowChunk]:

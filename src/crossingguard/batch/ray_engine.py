@@ -271,16 +271,6 @@ def run_ray(job: BatchJob, *, address: str | None = None) -> dict[str, Any]:
             if started:
                 ray.shutdown()
         _join_errors(errors_dir, layout.errors, len(files))
-        summary = write_summary(
-            layout,
-            guard,
-            job,
-            rows_in=total,
-            run={
-                "engine": "ray",
-                "rows_this_run": total,
-                "seconds": seconds,
-                "startup_seconds": startup,
-            },
-        )
-    return summary
+        run: dict[str, Any] = {"engine": "ray", "rows_this_run": total}
+        run.update(seconds=seconds, startup_seconds=startup)
+        return write_summary(layout, guard, job, rows_in=total, run=run)

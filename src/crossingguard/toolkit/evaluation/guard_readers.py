@@ -198,10 +198,8 @@ def _harmful_csv(
 
 def read_strongreject(root: Path) -> Iterator[GuardExample]:
     path = _path(root, "guard", "strongreject", "strongreject_dataset.csv")
-    return _harmful_csv(
-        path, text="forbidden_prompt", group="category", categories=STRONGREJECT_MAP,
-        source="strongreject",
-    )  # fmt: skip
+    columns = {"text": "forbidden_prompt", "group": "category"}
+    return _harmful_csv(path, **columns, categories=STRONGREJECT_MAP, source="strongreject")
 
 
 SST_MAP: dict[str, tuple[str, ...]] = {
@@ -215,10 +213,8 @@ SST_MAP: dict[str, tuple[str, ...]] = {
 
 def read_simplesafetytests(root: Path) -> Iterator[GuardExample]:
     path = _path(root, "guard", "simplesafetytests", "sst_test_cases.csv")
-    return _harmful_csv(
-        path, text="prompts_final", group="harm_area", categories=SST_MAP,
-        source="simplesafetytests",
-    )  # fmt: skip
+    columns = {"text": "prompts_final", "group": "harm_area"}
+    return _harmful_csv(path, **columns, categories=SST_MAP, source="simplesafetytests")
 
 
 def read_maliciousinstruct(root: Path) -> Iterator[GuardExample]:
