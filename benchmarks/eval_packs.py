@@ -40,13 +40,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pack_common import EVAL_SETS, SELECT_SETS, DiskCachedScorer, examples_for
 from readme_section import replace_section
 
-from crossingguard.toolkit.evaluation.guard_datasets import (
-    condition_labels,
-    load_examples,
-    policy_labels,
-)
-from crossingguard.toolkit.evaluation.guard_eval import GuardEvalResult, evaluate_scores
-from crossingguard.toolkit.evaluation.pooled_calibration import fit_pooled_thresholds
 from crossingguard.guard import Guard
 from crossingguard.guard.calibration import (
     calibrate_scores,
@@ -54,6 +47,13 @@ from crossingguard.guard.calibration import (
     score_conditions,
 )
 from crossingguard.policy import Policy, dump_policy, load_policy
+from crossingguard.toolkit.evaluation.guard_datasets import (
+    condition_labels,
+    load_examples,
+    policy_labels,
+)
+from crossingguard.toolkit.evaluation.guard_eval import GuardEvalResult, evaluate_scores
+from crossingguard.toolkit.evaluation.pooled_calibration import fit_pooled_thresholds
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKS_DIR = ROOT / "src" / "crossingguard" / "policy" / "packs"

@@ -38,12 +38,12 @@ from pathlib import Path
 import numpy as np
 
 from crossingguard import load_scorer
-from crossingguard.toolkit.data.paths import data_root
-from crossingguard.toolkit.evaluation.guard_datasets import load_examples
 from crossingguard.guard import Guard
 from crossingguard.inference.encoding import Windowing
 from crossingguard.inference.scorer import aggregate_windows
 from crossingguard.policy import load_policy
+from crossingguard.toolkit.data.paths import data_root
+from crossingguard.toolkit.evaluation.guard_datasets import load_examples
 
 VARIANTS: dict[str, Windowing] = {
     # before: windows as large as the model allows, a quarter overlap, cut anywhere
@@ -152,7 +152,7 @@ class CachedRows:
         missing = [p for p in dict.fromkeys(pairs) if p not in self.rows]
         if missing:
             self.rows.update(
-                zip(missing, self.scorer.predict(missing, batch_size=batch_size))
+                zip(missing, self.scorer.predict(missing, batch_size=batch_size), strict=True)
             )
         return np.stack([self.rows[p] for p in pairs])
 

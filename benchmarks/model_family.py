@@ -31,10 +31,10 @@ THROUGHPUT_PAIRS = 1024
 
 
 def worker(model: str, variant: str, limit: int | None, threads: int | None, accuracy: bool = True) -> dict:
-    from crossingguard.toolkit.data.nli import load_nli
-    from crossingguard.toolkit.evaluation.nli_eval import evaluate_nli
     from crossingguard.inference.loading import resolve_model
     from crossingguard.inference.scorer import load_scorer
+    from crossingguard.toolkit.data.nli import load_nli
+    from crossingguard.toolkit.evaluation.nli_eval import evaluate_nli
 
     if variant == "torch":
         scorer = load_scorer(model, backend="torch", threads=threads)
@@ -100,9 +100,9 @@ def reevaluate(models: list[str], limit: int | None) -> None:
     """
     from rich.console import Console
 
-    from crossingguard.toolkit.data.nli import load_nli
     from crossingguard.errors import DataError
     from crossingguard.inference.loading import resolve_model
+    from crossingguard.toolkit.data.nli import load_nli
     from crossingguard.toolkit.training.ship import evaluate_variants
 
     sets = []

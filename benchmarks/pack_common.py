@@ -93,7 +93,7 @@ class DiskCachedScorer:
             probs = self.scorer.predict(
                 missing, batch_size=batch_size, show_progress=len(missing) > 2000
             )
-            self.rows.update(zip(missing, probs))
+            self.rows.update(zip(missing, probs, strict=True))
             self.new += len(missing)
             if self.new >= 20000:
                 self.save()

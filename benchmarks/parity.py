@@ -28,12 +28,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pack_common import EVAL_SETS  # noqa: E402
 from readme_section import replace_section  # noqa: E402
 
-from crossingguard.toolkit.data.nli import load_nli  # noqa: E402
 from crossingguard.errors import DataError  # noqa: E402
-from crossingguard.toolkit.evaluation.guard_datasets import load_examples  # noqa: E402
 from crossingguard.inference.cpu import cpu_isa_tags  # noqa: E402
 from crossingguard.inference.scorer import load_scorer  # noqa: E402
 from crossingguard.policy import load_policy  # noqa: E402
+from crossingguard.toolkit.data.nli import load_nli  # noqa: E402
+from crossingguard.toolkit.evaluation.guard_datasets import load_examples  # noqa: E402
 
 NLI_SETS = ("mnli-dev-matched", "snli-dev", "xnli-en-dev", "guard-nli-dev")
 PACKS = ("moderation", "mlcommons", "prompt-injection")

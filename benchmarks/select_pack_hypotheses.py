@@ -30,11 +30,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from pack_common import CANDIDATES, PACKS, SELECT_SETS, DiskCachedScorer, examples_for
 
-from crossingguard.toolkit.evaluation.guard_datasets import condition_labels
 from crossingguard.guard import Guard
 from crossingguard.guard.calibration import pr_curve
 from crossingguard.labels import label_to_id
 from crossingguard.policy import dump_policy, load_policy
+from crossingguard.toolkit.evaluation.guard_datasets import condition_labels
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -168,7 +168,7 @@ def main() -> None:
                 pack_report[spec.id] = {
                     "positives": n_pos,
                     "negatives": int((y == 0).sum()),
-                    "candidates": {h: round(a, 4) for h, a in zip(hyps, single)},
+                    "candidates": {h: round(a, 4) for h, a in zip(hyps, single, strict=True)},
                     "chosen": [hyps[j] for j in chosen],
                     "aggregation": how,
                     "ap_chosen": round(final_ap, 4),

@@ -305,7 +305,7 @@ def load_prompts(n: int, seed: int) -> list[str]:
     benign = [
         e.text for e in load_examples("alpaca_harmless", limit=n - half, seed=seed)
     ]
-    mixed = [p for pair in zip(harmful, benign) for p in pair]
+    mixed = [p for pair in zip(harmful, benign, strict=False) for p in pair]
     random.Random(seed).shuffle(mixed)
     return mixed
 

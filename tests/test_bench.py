@@ -12,11 +12,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from crossingguard.errors import DataError
 from crossingguard.toolkit.benchmarking import report, runner
-from crossingguard.toolkit.benchmarking.profile import ModelShape, padding_stats, row_flops
+from crossingguard.toolkit.benchmarking.profile import (
+    ModelShape,
+    padding_stats,
+    row_flops,
+)
 from crossingguard.toolkit.benchmarking.systems import Scores, SystemSpec
 from crossingguard.toolkit.benchmarking.workloads import Workload
-from crossingguard.errors import DataError
 
 
 # ----------------------------------------------------------------------------- pure parts
@@ -146,7 +150,10 @@ def test_guard_row_is_not_applicable_to_pair_workloads() -> None:
 
 # ----------------------------------------------------------------------------- subprocess RSS
 def test_peak_rss_child_does_not_inherit_the_parents_peak(tiny_model_dir: Path) -> None:
-    from crossingguard.toolkit.benchmarking.memory import _peak_rss_mb, measure_in_subprocess
+    from crossingguard.toolkit.benchmarking.memory import (
+        _peak_rss_mb,
+        measure_in_subprocess,
+    )
 
     ballast = np.ones(
         300 * 2**20 // 8

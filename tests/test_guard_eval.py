@@ -10,6 +10,8 @@ import pytest
 from fakes import FakeScorer
 
 from crossingguard.errors import DataError, InputError
+from crossingguard.guard import Guard
+from crossingguard.policy import policy_from_dict
 from crossingguard.toolkit.evaluation.guard_datasets import (
     DATASETS,
     OUT_OF_SCOPE,
@@ -23,8 +25,6 @@ from crossingguard.toolkit.evaluation.guard_eval import (
     markdown_report,
     write_reports,
 )
-from crossingguard.guard import Guard
-from crossingguard.policy import policy_from_dict
 
 POLICY = {
     "version": 1,

@@ -71,8 +71,8 @@ if TYPE_CHECKING:
         ConditionResult,
         Guard,
         Route,
-        RouteResult,
         Router,
+        RouteResult,
         ThresholdWarning,
         Verdict,
     )

@@ -36,7 +36,7 @@ def rows_of(chunks):
     return [
         (r, i, t, k)
         for c in chunks
-        for r, i, t, k in zip(c.rows, c.ids, c.texts, c.kinds)
+        for r, i, t, k in zip(c.rows, c.ids, c.texts, c.kinds, strict=True)
     ]
 
 

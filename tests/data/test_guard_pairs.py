@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from crossingguard.errors import DataError
 from crossingguard.toolkit.data import guard_sources as gs
 from crossingguard.toolkit.data.guard_pairs import (
     CONTRADICTION,
@@ -18,8 +19,11 @@ from crossingguard.toolkit.data.guard_pairs import (
     normalize,
     pairs_for_prompt,
 )
-from crossingguard.toolkit.data.hypotheses import CATEGORIES, NEUTRAL_CLAIMS, all_hypotheses
-from crossingguard.errors import DataError
+from crossingguard.toolkit.data.hypotheses import (
+    CATEGORIES,
+    NEUTRAL_CLAIMS,
+    all_hypotheses,
+)
 
 LP = gs.LabeledPrompt
 

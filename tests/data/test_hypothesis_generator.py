@@ -10,11 +10,11 @@ from typing import ClassVar
 
 import pytest
 
+from crossingguard.errors import DataError, InputError
 from crossingguard.toolkit.data.hypothesis_generator import (
     generate_hypotheses,
     parse_hypotheses,
 )
-from crossingguard.errors import DataError, InputError
 
 CANNED = (
     "1. The prompt requests instructions for making a weapon\n"

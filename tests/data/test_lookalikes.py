@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from crossingguard.errors import DataError
 from crossingguard.toolkit.data import guard_sources as gs
 from crossingguard.toolkit.data import lookalikes as lk
 from crossingguard.toolkit.data.guard_pairs import build_guard_pairs, normalize
 from crossingguard.toolkit.data.hypotheses import CATEGORIES
-from crossingguard.errors import DataError
 from crossingguard.toolkit.evaluation.guard_datasets import split_of
 
 LP = gs.LabeledPrompt

@@ -8,13 +8,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crossingguard.errors import InputError
+from crossingguard.policy.schema import Policy
 from crossingguard.toolkit.evaluation.pooled_calibration import (
     fit_pooled_thresholds,
     parse_pooled_target,
     pooled_decision,
     round_thresholds,
 )
-from crossingguard.policy.schema import Policy
 
 
 def _policy(thresholds=(0.5, 0.5), actions=("block", "flag")) -> Policy:
@@ -24,7 +24,7 @@ def _policy(thresholds=(0.5, 0.5), actions=("block", "flag")) -> Policy:
             "name": "t",
             "conditions": [
                 {"id": f"c{j}", "hypotheses": [f"The prompt is about topic {j}"], "threshold": t, "action": a}
-                for j, (t, a) in enumerate(zip(thresholds, actions))
+                for j, (t, a) in enumerate(zip(thresholds, actions, strict=True))
             ],
         }
     )

@@ -29,8 +29,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crossingguard.cli.app import app
-from crossingguard.toolkit.data.hypotheses import CATEGORIES
 from crossingguard.policy import load_policy
+from crossingguard.toolkit.data.hypotheses import CATEGORIES
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.usefixtures("cli_on_tiny_model")]
 runner = CliRunner()

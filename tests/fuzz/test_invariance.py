@@ -81,6 +81,6 @@ def test_a_verdict_does_not_depend_on_its_neighbours_or_the_cache(
     shuffled = uncached.check_batch([prompts[i] for i in order])
     for position, i in enumerate(order):
         one = cached.check(prompts[i])
-        for a, b, c in zip(together[i].results, shuffled[position].results, one.results):
+        for a, b, c in zip(together[i].results, shuffled[position].results, one.results, strict=True):
             assert abs(a.score - b.score) <= ATOL and abs(a.score - c.score) <= ATOL
             assert a.fired == b.fired == c.fired or abs(a.score - a.threshold) < ATOL

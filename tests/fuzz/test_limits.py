@@ -62,7 +62,7 @@ def test_the_guard_splits_its_pairs_without_changing_a_score(tiny_scorer: Any, m
     whole = Guard(tiny_scorer, conditions=conditions, cache_size=0).check_batch(prompts)
     monkeypatch.setattr(tiny_scorer, "max_pairs", 4)  # 21 pairs: six scorer calls
     split = Guard(tiny_scorer, conditions=conditions, cache_size=0).check_batch(prompts)
-    for a, b in zip(whole, split):
+    for a, b in zip(whole, split, strict=True):
         assert [r.score for r in a.results] == pytest.approx([r.score for r in b.results], abs=1e-6)
 
 

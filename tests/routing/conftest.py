@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from crossingguard.toolkit.data.paths import data_root
 from crossingguard.errors import DataError
+from crossingguard.toolkit.data.paths import data_root
 
 
 @pytest.fixture(scope="session")

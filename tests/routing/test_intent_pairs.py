@@ -4,8 +4,17 @@ from collections import Counter
 from pathlib import Path
 
 from crossingguard.toolkit.routing.evaluation import normalise
-from crossingguard.toolkit.routing.intent_pairs import CONFUSABLE, build_intent_pairs, pairs_for
-from crossingguard.toolkit.routing.intents import HWU64, Utterance, describe, load_intents
+from crossingguard.toolkit.routing.intent_pairs import (
+    CONFUSABLE,
+    build_intent_pairs,
+    pairs_for,
+)
+from crossingguard.toolkit.routing.intents import (
+    HWU64,
+    Utterance,
+    describe,
+    load_intents,
+)
 
 
 def _label_of(rows: list[dict], label: int) -> list[dict]:

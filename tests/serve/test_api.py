@@ -126,7 +126,7 @@ async def test_check_with_a_policy_is_check_json_per_prompt(shop_policy: Path) -
     assert r.status_code == 200
     got = r.json()["verdicts"]
     expected = Guard.from_policy(shop_policy, scorer=FakeScorer()).check_batch(prompts)
-    for i, (verdict, want) in enumerate(zip(got, expected), 1):
+    for i, (verdict, want) in enumerate(zip(got, expected, strict=True), 1):
         want_json = json.loads(
             json.dumps({"index": i, **want.to_dict()})
         )  # `check --json`

@@ -262,7 +262,7 @@ async def test_concurrent_requests_become_one_model_call_with_unchanged_answers(
         metrics = (await client.get("/metrics")).text
     assert [len(call) for call in scorer.calls] == [1, 5]  # pairs: one per prompt
     reference = Guard(FakeScorer(), conditions=["cat"])
-    for prompt, response in zip(prompts, responses):
+    for prompt, response in zip(prompts, responses, strict=True):
         got = response.json()["verdicts"][0]["conditions"][0]
         assert got["entailment"] == reference.check(prompt).results[0].entailment
     assert 'crossingguard_batch_requests_bucket{le="8.0"} 2.0' in metrics

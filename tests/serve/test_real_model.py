@@ -38,7 +38,7 @@ async def test_default_service_moderates_like_the_offline_guard() -> None:
     assert results[0]["flagged"] and results[0]["categories"]["illicit/violent"]
     assert not results[1]["flagged"]
     offline = Guard.from_policy("moderation").check_batch(PROMPTS)
-    for result, verdict in zip(results, offline):
+    for result, verdict in zip(results, offline, strict=True):
         # merged into one batch or not, the scores are the guard's (int8 ONNX may move them
         # slightly with the batch's padding; fp32 is exact)
         for cond in verdict.results:

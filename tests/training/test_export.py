@@ -3,6 +3,7 @@ import shutil
 
 import numpy as np
 import pytest
+from tiny_model import logit_runner
 
 from crossingguard.errors import ModelError
 from crossingguard.toolkit.training import export as export_mod
@@ -12,7 +13,6 @@ from crossingguard.toolkit.training.export import (
     export_onnx_models,
     save_fp16_safetensors,
 )
-from tiny_model import logit_runner
 
 PAIRS = [
     ("the cat sat on the mat", "a cat is sitting"),

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
-import torch
+
+torch = pytest.importorskip("torch")
 
 from crossingguard.errors import ConfigError, InputError
 from crossingguard.toolkit.training.losses import (
@@ -38,7 +39,7 @@ def _student_logits(model):
     model.model.eval()
     with torch.no_grad():
         return model.predict(
-            list(zip(PREMISES, HYPOTHESES)),
+            list(zip(PREMISES, HYPOTHESES, strict=True)),
             activation_fn=torch.nn.Identity(),
             convert_to_numpy=True,
         ).astype(np.float64)
@@ -225,9 +226,11 @@ def test_distillation_with_partial_gold_matches_hand_computation(tiny_model_dir)
 
 def test_not_entailed_rows_move_mass_off_entailment_only(tiny_model_dir, tmp_path):
     """A few steps on not-entailed rows lower P(entailment) and leave N vs C to the data."""
-    from sentence_transformers.cross_encoder import CrossEncoderTrainer, CrossEncoderTrainingArguments
-
     import datasets
+    from sentence_transformers.cross_encoder import (
+        CrossEncoderTrainer,
+        CrossEncoderTrainingArguments,
+    )
 
     model = _cross_encoder(tiny_model_dir)
     for module in model.modules():

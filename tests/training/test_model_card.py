@@ -1,7 +1,10 @@
 import pytest
 
 from crossingguard.errors import InputError
-from crossingguard.toolkit.training.model_card import read_front_matter, write_model_card
+from crossingguard.toolkit.training.model_card import (
+    read_front_matter,
+    write_model_card,
+)
 
 DATASETS = [
     {"name": "lingnli-train", "licence": "unstated", "pairs": 44983},

@@ -11,8 +11,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from crossingguard.toolkit.data.nli import detokenize, load_nli, pair_key, read_mnli_style_tsv, read_mpe
 from crossingguard.errors import DataError
+from crossingguard.toolkit.data.nli import (
+    detokenize,
+    load_nli,
+    pair_key,
+    read_mnli_style_tsv,
+    read_mpe,
+)
 
 
 def write(path: Path, text: str) -> Path:
@@ -70,7 +76,7 @@ def test_duplicates_dropped_and_conflicting_pairs_removed(tmp_path):
         ("The sky is blue.", "It is night.", "neutral"),
         ("The sky is blue.", "It is night.", "contradiction"),  # conflicting: both dropped
     ]
-    text = "\n".join(json.dumps({"premise": p, "hypothesis": h, "label": l}) for p, h, l in rows)
+    text = "\n".join(json.dumps({"premise": p, "hypothesis": h, "label": lab}) for p, h, lab in rows)
     data = load_nli(write(tmp_path / "d.jsonl", text))
     assert data.pairs == [("A man sleeps.", "A man rests.")]
     assert data.report.duplicates == 2 and data.report.conflicting == 1
@@ -139,8 +145,8 @@ def test_named_sources_on_the_real_data():
 def test_missing_generated_set_names_the_command_that_builds_it(tmp_path, monkeypatch):
     import pytest
 
-    from crossingguard.toolkit.data.nli import load_nli
     from crossingguard.errors import DataError
+    from crossingguard.toolkit.data.nli import load_nli
 
     monkeypatch.setenv("CROSSINGGUARD_GENERATED", str(tmp_path))
     with pytest.raises(DataError, match="data intent-pairs"):

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from crossingguard.errors import DataError
 from crossingguard.toolkit.data.label_sets import NOT_ENTAILED, label_set_masks
 from crossingguard.toolkit.data.nli import load_nli
-from crossingguard.errors import DataError
 from crossingguard.toolkit.training.config import TrainConfig
 from crossingguard.toolkit.training.mix import build_mix, export_mix
 

@@ -2,11 +2,11 @@ import json
 
 import numpy as np
 import pytest
+from tiny_model import logit_runner
 
 from crossingguard.errors import InputError, ModelError
-from crossingguard.toolkit.training import teacher_logits as tl
 from crossingguard.inference.scorer import Scorer
-from tiny_model import logit_runner
+from crossingguard.toolkit.training import teacher_logits as tl
 from crossingguard.toolkit.training.teacher_logits import (
     compute_teacher_logits,
     load_teacher_logits,

@@ -90,7 +90,7 @@ def test_distillation_run_on_precomputed_teacher_logits(tmp_path, tiny_model_dir
     config = config.model_copy(update={"loss": "distillation"})
     mix = build_mix(config.data, seed=config.training.seed)
     compute_teacher_logits(
-        str(tiny_model_dir), list(zip(mix.premises, mix.hypotheses)), tmp_path / "logits", show_progress=False
+        str(tiny_model_dir), list(zip(mix.premises, mix.hypotheses, strict=True)), tmp_path / "logits", show_progress=False
     )
     final = train(config)
     assert json.loads((final / "config.json").read_text())["num_hidden_layers"] == 1

@@ -104,7 +104,7 @@ class RowChunk:
         """The rejected rows as ``errors.jsonl`` records, in row order."""
         return [
             _error_record(self.rows[i], self.ids[i], self.source, self.lines[i], k, r)
-            for i, (k, r) in enumerate(zip(self.kinds, self.reasons))
+            for i, (k, r) in enumerate(zip(self.kinds, self.reasons, strict=True))
             if k is not None and r is not None
         ]
 
@@ -479,7 +479,7 @@ def _csv_chunks(
         for start in range(0, len(texts), chunk_rows):
             chunk = RowChunk(item.name)
             stop = start + chunk_rows
-            for text, rid in zip(texts[start:stop], ids[start:stop]):
+            for text, rid in zip(texts[start:stop], ids[start:stop], strict=True):
                 if row not in skip:
                     _add_row(
                         chunk,
@@ -517,7 +517,7 @@ def _parquet_chunks(
         texts = batch.column(text_column).to_pylist()
         ids = batch.column(id_column).to_pylist() if id_column else [None] * len(texts)
         chunk = RowChunk(item.name)
-        for text, rid in zip(texts, ids):
+        for text, rid in zip(texts, ids, strict=True):
             if row not in skip:
                 _add_row(
                     chunk, row, text, rid, text_column=text_column, id_column=id_column

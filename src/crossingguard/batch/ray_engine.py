@@ -36,8 +36,8 @@ from crossingguard.batch.inputs import InputFile, plan_inputs, read_chunks
 from crossingguard.batch.job import BatchJob, Layout
 from crossingguard.batch.output import score_rows
 from crossingguard.batch.summary import write_summary
-from crossingguard.io import atomic_path
 from crossingguard.errors import CrossingGuardError, DataError, InputError
+from crossingguard.io import atomic_path
 
 if TYPE_CHECKING:
     from crossingguard.guard import Guard

@@ -26,12 +26,15 @@ from crossingguard.cli import check, classify, models  # noqa: E402,F401
 from crossingguard.cli.data_commands import data_app  # noqa: E402
 
 app.add_typer(data_app, name="data")
-from crossingguard.cli import eval_commands  # noqa: E402,F401
-from crossingguard.cli import guard_commands, policy_commands  # noqa: E402,F401
-from crossingguard.cli import routing_commands  # noqa: E402,F401
-from crossingguard.cli import serve_commands  # noqa: E402,F401
-from crossingguard.cli import batch_commands  # noqa: E402,F401
-from crossingguard.cli import bench_commands  # noqa: E402,F401
+from crossingguard.cli import (  # noqa: E402,F401
+    batch_commands,  # noqa: E402,F401
+    bench_commands,  # noqa: E402,F401
+    eval_commands,  # noqa: E402,F401
+    guard_commands,
+    policy_commands,
+    routing_commands,  # noqa: E402,F401
+    serve_commands,  # noqa: E402,F401
+)
 
 # Offline commands that need an extra: registered only when its packages are importable (found
 # with find_spec, so nothing heavy is imported here); otherwise a hidden command of the same name
@@ -47,7 +50,11 @@ OFFLINE_COMMANDS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
 
 
 def extra_installed(packages: tuple[str, ...]) -> bool:
-    return all(importlib.util.find_spec(name) is not None for name in packages)
+    """Whether every package can be imported, found without importing it."""
+    try:
+        return all(importlib.util.find_spec(name) is not None for name in packages)
+    except (ImportError, ValueError):  # a broken install, or a module set to None
+        return False
 
 
 def _needs_extra(command: str, extra: str) -> None:

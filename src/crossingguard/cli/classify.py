@@ -184,7 +184,7 @@ def classify(
         {
             **row,
             fields[0]: LABELS[int(p.argmax())],
-            **{k: float(v) for k, v in zip(fields[1:], p)},
+            **{k: float(v) for k, v in zip(fields[1:], p, strict=True)},
         }
         for row, p in zip(rows, probs, strict=True)
     )

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from crossingguard.cli.app import app
-from crossingguard.cli.options import reads_data
 from crossingguard.cli.errors import handle_errors
+from crossingguard.cli.options import reads_data
 from crossingguard.errors import InputError
 
 distill_app = typer.Typer(help="Distillation helpers.", no_args_is_help=True)
@@ -107,7 +107,7 @@ def teacher_logits_command(
         )
     entry = compute_teacher_logits(
         teacher,
-        list(zip(premises, hypotheses)),
+        list(zip(premises, hypotheses, strict=True)),
         out,
         batch_size=batch_size,
         backend=backend,  # type: ignore[arg-type]

@@ -11,7 +11,13 @@ import typer
 
 from crossingguard.cli.app import app
 from crossingguard.cli.errors import handle_errors
-from crossingguard.cli.options import BackendChoice, BackendOpt, ModelOpt, ThreadsOpt, reads_data
+from crossingguard.cli.options import (
+    BackendChoice,
+    BackendOpt,
+    ModelOpt,
+    ThreadsOpt,
+    reads_data,
+)
 
 
 @app.command("eval")

@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 
 from crossingguard.cli.app import app
-from crossingguard.cli.options import reads_data
 from crossingguard.cli.errors import handle_errors
+from crossingguard.cli.options import reads_data
 
 EXIT_GATE_FAILED = 1
 
@@ -56,7 +56,10 @@ def export_command(
     fp32 logits are checked against torch; the int8 file is kept only if its macro-F1 on --dev is
     within --max-f1-drop of fp32. Prints a JSON report; exits 1 when a gate fails.
     """
-    from crossingguard.toolkit.training.export import export_onnx_models, save_fp16_safetensors
+    from crossingguard.toolkit.training.export import (
+        export_onnx_models,
+        save_fp16_safetensors,
+    )
 
     report = export_onnx_models(
         model_dir,

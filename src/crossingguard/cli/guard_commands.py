@@ -11,12 +11,18 @@ import typer
 
 from crossingguard.cli.app import app
 from crossingguard.cli.errors import handle_errors
-from crossingguard.cli.options import BackendChoice, BackendOpt, ModelOpt, ThreadsOpt, reads_data
+from crossingguard.cli.options import (
+    BackendChoice,
+    BackendOpt,
+    ModelOpt,
+    ThreadsOpt,
+    reads_data,
+)
 from crossingguard.errors import InputError
 
 if TYPE_CHECKING:
-    from crossingguard.toolkit.evaluation.guard_datasets import GuardExample
     from crossingguard.guard import Guard
+    from crossingguard.toolkit.evaluation.guard_datasets import GuardExample
 
 PolicyArg = Annotated[
     str,
@@ -228,7 +234,6 @@ def calibrate(
     from rich.console import Console
     from rich.table import Table
 
-    from crossingguard.toolkit.evaluation.guard_datasets import condition_labels
     from crossingguard.guard.calibration import (
         calibrate_scores,
         parse_target,
@@ -236,6 +241,7 @@ def calibrate(
         score_conditions,
     )
     from crossingguard.policy import dump_policy
+    from crossingguard.toolkit.evaluation.guard_datasets import condition_labels
 
     tgt = parse_target(target)
     guard = _guard(
@@ -251,7 +257,7 @@ def calibrate(
         )
     labels = {
         cid: condition_labels(spec.categories, examples)
-        for cid, spec in zip(ids, pol.conditions)
+        for cid, spec in zip(ids, pol.conditions, strict=True)
     }
     result = calibrate_scores(
         pol, ids, scores, labels, target=tgt, model=guard.model_name
@@ -281,7 +287,10 @@ def calibrate(
         table.add_column(col, justify="left" if col == "condition" else "right")
     for c in result.conditions:
         b, a = c.before, c.after.metrics
-        arrow = lambda x, y: f"{x:.2f} → {y:.2f}"
+
+        def arrow(x: float, y: float) -> str:
+            return f"{x:.2f} → {y:.2f}"
+
         table.add_row(
             c.id + ("" if c.after.met else " (target not met)"),
             str(b.support),

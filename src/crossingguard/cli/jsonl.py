@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from crossingguard.io import atomic_path, jsonl_objects
 from crossingguard.errors import InputError
+from crossingguard.io import atomic_path, jsonl_objects
 from crossingguard.text import unicode_problem
 
 

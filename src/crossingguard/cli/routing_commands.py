@@ -15,11 +15,17 @@ import typer
 
 from crossingguard.cli.app import app
 from crossingguard.cli.data_commands import data_app
-from crossingguard.io import write_jsonl_atomic
 from crossingguard.cli.errors import handle_errors
-from crossingguard.cli.options import BackendChoice, BackendOpt, ModelOpt, ThreadsOpt, reads_data
+from crossingguard.cli.options import (
+    BackendChoice,
+    BackendOpt,
+    ModelOpt,
+    ThreadsOpt,
+    reads_data,
+)
 from crossingguard.errors import InputError
 from crossingguard.guard.routing import DEFAULT_TOP_K, DEFAULT_WEIGHT, STRATEGIES
+from crossingguard.io import write_jsonl_atomic
 
 INTENT_TRAIN_FILE = "intent_nli_train.jsonl"
 INTENT_DEV_FILE = "intent_nli_dev.jsonl"
@@ -142,7 +148,10 @@ def routes_command(
 ) -> None:
     """Write a routing policy with one route per intent of a set (for `crossingguard route`)."""
     from crossingguard.policy import dump_policy
-    from crossingguard.toolkit.routing.evaluation import build_routing_set, routing_policy
+    from crossingguard.toolkit.routing.evaluation import (
+        build_routing_set,
+        routing_policy,
+    )
 
     if strategy not in STRATEGIES:
         raise InputError(
@@ -275,7 +284,10 @@ def eval_routing_command(
 ) -> None:
     """Route an intent set with each strategy side by side: accuracy, macro-F1, out-of-scope AUROC."""
     from crossingguard.guard.routing.embedding import load_embedder
-    from crossingguard.toolkit.routing.evaluation import build_routing_set, evaluate_routing
+    from crossingguard.toolkit.routing.evaluation import (
+        build_routing_set,
+        evaluate_routing,
+    )
 
     names = _comma_list(strategy)
     bad = [s for s in names if s not in STRATEGIES]
@@ -397,7 +409,10 @@ def _print_table(results: dict[str, Any]) -> None:
     )
     for c in cols:
         table.add_column(c, justify="left" if c == "strategy" else "right")
-    fmt = lambda v: "-" if v is None else f"{v:.3f}"
+
+    def fmt(v: float | None) -> str:
+        return "-" if v is None else f"{v:.3f}"
+
     for name, m in results["strategies"].items():
         table.add_row(
             name,

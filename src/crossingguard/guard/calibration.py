@@ -334,7 +334,7 @@ def save_pr_curves(result: CalibrationResult, path: str | Path) -> Path:
     )
     for ax in axes.flat[n:]:
         ax.axis("off")
-    for ax, cal in zip(axes.flat, result.conditions):
+    for ax, cal in zip(axes.flat, result.conditions, strict=True):
         curve = result.curves[cal.id]
         ax.step(curve.recall, curve.precision, where="post", color="tab:blue")
         ax.plot(

@@ -232,7 +232,7 @@ class Guard:
         return [
             Verdict(
                 tuple(
-                    _result(c, rows[a:b], default) for c, (a, b) in zip(conds, spans)
+                    _result(c, rows[a:b], default) for c, (a, b) in zip(conds, spans, strict=True)
                 ),
                 model=self.model_name,
                 policy=policy_id,
@@ -240,7 +240,7 @@ class Guard:
                 latency_ms=latency,
                 warnings=self.warnings if conditions is None else (),
             )
-            for rows, route in zip(probs, routes)
+            for rows, route in zip(probs, routes, strict=True)
         ]
 
     # ------------------------------------------------------------------ routing

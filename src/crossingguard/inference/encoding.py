@@ -304,7 +304,7 @@ def _sentence_windows(
     A sentence longer than ``size`` becomes sliding pieces of its own. With ``overlap`` > 0 the
     next window starts that many sentences before the previous one ended (never before its start).
     """
-    sentences = list(zip(starts, [*starts[1:], n]))
+    sentences = list(zip(starts, [*starts[1:], n], strict=True))
     spans: list[tuple[int, int]] = []
     i = 0
     while i < len(sentences):

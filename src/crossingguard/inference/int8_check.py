@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from crossingguard.io import write_json_atomic
 from crossingguard.cache import cache_dir
 from crossingguard.inference.cpu import cpu_flags
+from crossingguard.io import write_json_atomic
 
 if TYPE_CHECKING:
     from crossingguard.inference.backends import Backend

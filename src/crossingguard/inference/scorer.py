@@ -113,7 +113,7 @@ def validate_pairs(
             raise InputError(
                 f"pairs -> {i}: expected a (premise, hypothesis) pair, got {pair!r:.80}"
             )
-        for part, value in zip(("premise", "hypothesis"), pair):
+        for part, value in zip(("premise", "hypothesis"), pair, strict=True):
             if not isinstance(value, str) or not value.strip():
                 raise InputError(
                     f"pairs -> {i} -> {part}: must be a non-empty string, got {value!r:.80}"

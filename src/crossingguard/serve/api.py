@@ -197,7 +197,7 @@ async def classify(body: ClassifyRequest, request: Request) -> ClassifyResponse:
                 neutral=float(row[1]),
                 contradiction=float(row[2]),
             )
-            for (p, h), row in zip(pairs, rows)
+            for (p, h), row in zip(pairs, rows, strict=True)
         ],
     )
 

@@ -23,10 +23,10 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
-from crossingguard.inference.onnx_export import export_output
-from crossingguard.io import replace_dir
 from crossingguard.cache import cache_dir
 from crossingguard.errors import InputError, ModelError
+from crossingguard.inference.onnx_export import export_output
+from crossingguard.io import replace_dir
 
 DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
 EMBEDDER_CONFIG = "embedder.json"

@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from crossingguard.errors import InputError
 from crossingguard.inference.cpu import cpu_model_name
 from crossingguard.toolkit.benchmarking import runner, workloads
 from crossingguard.toolkit.benchmarking.systems import (
@@ -26,7 +27,6 @@ from crossingguard.toolkit.benchmarking.systems import (
     build_system,
     system_specs,
 )
-from crossingguard.errors import InputError
 
 WORKLOADS = ("nli", "guard", "guard-long", "latency", "routing")
 DEFAULT_OUT = Path("benchmarks/results/compare")
@@ -159,8 +159,8 @@ def run_bench(
     options: BenchOptions, log: Callable[[str], None] = print
 ) -> dict[str, Any]:
     """Run everything ``options`` asks for, write the reports and return the results."""
-    from crossingguard.toolkit.benchmarking import report
     from crossingguard.inference.loading import resolve_model
+    from crossingguard.toolkit.benchmarking import report
 
     names = options.workloads or WORKLOADS
     bad = [n for n in names if n not in WORKLOADS]
@@ -303,8 +303,8 @@ def _speeds(
 def _profile(
     model_dir: Path, wl: workloads.Workload, threads: int | None, sizes: Sizes
 ) -> dict[str, Any]:
-    from crossingguard.toolkit.benchmarking.profile import matmul_peak, profile_guard
     from crossingguard.inference.scorer import load_scorer
+    from crossingguard.toolkit.benchmarking.profile import matmul_peak, profile_guard
 
     scorer = load_scorer(model_dir, threads=threads)
     models = default_onnx_models(model_dir, scorer)

@@ -53,8 +53,8 @@ def gpu_section(
         }
     import torch
 
-    from crossingguard.toolkit.benchmarking.systems import load_cross_encoder_fp32
     from crossingguard.inference.scorer import load_scorer
+    from crossingguard.toolkit.benchmarking.systems import load_cross_encoder_fp32
 
     rows: dict[str, Any] = {}
     runners = {

@@ -476,7 +476,7 @@ def chart(result: dict[str, Any], path: Path) -> Path | None:
     fig, axes = plt.subplots(
         1, len(names), figsize=(4.2 * len(names), 4.8), squeeze=False
     )
-    for ax, name in zip(axes[0], names):
+    for ax, name in zip(axes[0], names, strict=True):
         calls = wls[name]["mode"] == "calls"
         vals, shown = [], []
         for label in labels:

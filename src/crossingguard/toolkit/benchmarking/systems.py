@@ -254,7 +254,7 @@ class ZeroShotPipeline:
         rows = out if isinstance(out, list) else [out]
         return np.array(
             [
-                [dict(zip(r["labels"], r["scores"]))[h] for h in hypotheses]
+                [dict(zip(r["labels"], r["scores"], strict=False))[h] for h in hypotheses]
                 for r in rows
             ],
             dtype=np.float32,

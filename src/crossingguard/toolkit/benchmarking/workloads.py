@@ -65,7 +65,7 @@ class Workload:
         prompts = self.prompts[start:stop]
         if self.shared:
             return [(p, h) for p in prompts for h in self.hypotheses]
-        return list(zip(prompts, self.pair_hypotheses[start:stop]))
+        return list(zip(prompts, self.pair_hypotheses[start:stop], strict=True))
 
     def __len__(self) -> int:
         return len(self.prompts)
@@ -147,7 +147,11 @@ def latency_workload(n: int, hypotheses: Sequence[str], *, seed: int = 1) -> Wor
 
 def routing_workload(n: int, *, seed: int = 0) -> Workload:
     """``n`` BANKING77 test utterances, each against all 77 reviewed route descriptions."""
-    from crossingguard.toolkit.routing.intents import describe, intent_names, load_intents
+    from crossingguard.toolkit.routing.intents import (
+        describe,
+        intent_names,
+        load_intents,
+    )
 
     intents = intent_names(ROUTING_DATASET)
     rows = sorted(

@@ -81,6 +81,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from crossingguard.errors import DataError
 from crossingguard.toolkit.data import guard_sources as gs
 from crossingguard.toolkit.data import lookalikes as lk
 from crossingguard.toolkit.data.hypotheses import (
@@ -94,7 +95,6 @@ from crossingguard.toolkit.data.hypotheses import (
     HARM_CATEGORIES,
     NEUTRAL_CLAIMS,
 )
-from crossingguard.errors import DataError
 
 ENTAILMENT, NEUTRAL, CONTRADICTION = 0, 1, 2
 LABEL_NAMES = {

@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from crossingguard.errors import DataError
 from crossingguard.io import read_jsonl
 from crossingguard.toolkit.data.hypotheses import CATEGORIES
-from crossingguard.errors import DataError
 
 csv.field_size_limit(10_000_000)
 

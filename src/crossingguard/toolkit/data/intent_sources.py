@@ -36,8 +36,8 @@ from typing import Any
 
 import yaml
 
-from crossingguard.io import read_jsonl
 from crossingguard.errors import DataError
+from crossingguard.io import read_jsonl
 
 TABLE = Path(__file__).with_name("tables") / "intent_descriptions.yaml"
 MIN_CONTEXT_FREE_WORDS = 5

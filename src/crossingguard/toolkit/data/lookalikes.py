@@ -47,9 +47,9 @@ from typing import Any
 
 import yaml
 
+from crossingguard.errors import DataError
 from crossingguard.toolkit.data import guard_sources as gs
 from crossingguard.toolkit.data.hypotheses import ATTACK_CATEGORIES, CATEGORIES
-from crossingguard.errors import DataError
 
 TABLE = Path(__file__).with_name("tables") / "lookalikes.yaml"
 BUILTIN_PACKS = ("moderation", "mlcommons", "prompt-injection")
@@ -232,7 +232,7 @@ def read_bipia_clean(root: Path) -> Iterator[gs.LabeledPrompt]:
     from crossingguard.toolkit.evaluation.guard_readers import read_bipia
 
     examples = list(read_bipia(root))
-    for clean, injected in zip(examples[0::2], examples[1::2]):
+    for clean, injected in zip(examples[0::2], examples[1::2], strict=False):
         if clean.harmful is not False or injected.harmful is not True:
             raise DataError("bipia: expected clean/injected example pairs from guard_readers.read_bipia")
         if is_training_lookalike(clean.text) and split_of(injected.text) == "select":

@@ -29,6 +29,8 @@ from typing import Literal
 
 import numpy as np
 
+from crossingguard.errors import DataError, InputError
+from crossingguard.labels import label_to_id
 from crossingguard.toolkit.data.label_sets import (
     LABEL_SET_NAMES,
     N_CODES,
@@ -36,8 +38,6 @@ from crossingguard.toolkit.data.label_sets import (
     two_way_code,
 )
 from crossingguard.toolkit.data.paths import data_root
-from crossingguard.errors import DataError, InputError
-from crossingguard.labels import label_to_id
 
 csv.field_size_limit(sys.maxsize)
 
@@ -98,7 +98,7 @@ class NLIData:
 
     @property
     def pairs(self) -> list[tuple[str, str]]:
-        return list(zip(self.premises, self.hypotheses))
+        return list(zip(self.premises, self.hypotheses, strict=True))
 
     def label_counts(self) -> dict[str, int]:
         """Rows per label; ``not-entailed`` appears only when the data holds two-way rows."""
@@ -134,21 +134,23 @@ def _open_text(path: Path) -> io.TextIOBase:
         raise DataError(f"data file not found: {path}")
     name = path.name.lower()
     if name.endswith((".tar.gz", ".tgz", ".tar")):
-        archive = tarfile.open(path)  # noqa: SIM115 - stays open while the returned stream is read
-        members = [m for m in archive.getmembers() if m.isfile() and not m.name.split("/")[-1].startswith(".")]
-        chosen = [m for m in members if member is None or m.name == member]
-        if len(chosen) != 1:
-            names = ", ".join(m.name for m in members)
-            raise DataError(f"{path}: name one member as '{path}::MEMBER' (members: {names})")
-        raw = archive.extractfile(chosen[0])
+        tar = tarfile.open(path)  # noqa: SIM115 - stays open while the returned stream is read
+        members = [m for m in tar.getmembers() if m.isfile() and not m.name.split("/")[-1].startswith(".")]
+        picked = [m for m in members if member is None or m.name == member]
+        if len(picked) != 1:
+            listed = ", ".join(m.name for m in members)
+            raise DataError(f"{path}: name one member as '{path}::MEMBER' (members: {listed})")
+        raw = tar.extractfile(picked[0])
+        if raw is None:  # unreachable: members are regular files
+            raise DataError(f"{path}: cannot read member {picked[0].name}")
         return io.TextIOWrapper(raw, encoding="utf-8-sig")
     if name.endswith(".zip"):
-        archive = zipfile.ZipFile(path)
-        names = [n for n in archive.namelist() if not n.endswith("/") and "__MACOSX" not in n]
+        zf = zipfile.ZipFile(path)
+        names = [n for n in zf.namelist() if not n.endswith("/") and "__MACOSX" not in n]
         chosen = [n for n in names if member is None or n == member]
         if len(chosen) != 1:
             raise DataError(f"{path}: name one member as '{path}::MEMBER' (members: {', '.join(names)})")
-        return io.TextIOWrapper(archive.open(chosen[0]), encoding="utf-8-sig")
+        return io.TextIOWrapper(zf.open(chosen[0]), encoding="utf-8-sig")
     if name.endswith(".gz"):
         return io.TextIOWrapper(gzip.open(path), encoding="utf-8-sig")
     return open(path, encoding="utf-8-sig", newline="")
@@ -212,7 +214,7 @@ def read_jsonl(path: Path) -> Iterator[RawRow | MalformedRow]:
                 yield exc
 
 
-def _delimited(path: Path, delimiter: str, *, quoting: int) -> Iterator[tuple[int, list[str], list[str]]]:
+def _delimited(path: Path, delimiter: str, *, quoting: Literal[0, 1, 2, 3]) -> Iterator[tuple[int, list[str], list[str]]]:
     with _open_text(path) as handle:
         reader = csv.reader(handle, delimiter=delimiter, quoting=quoting)
         header = next(reader, None)
@@ -224,7 +226,7 @@ def _delimited(path: Path, delimiter: str, *, quoting: int) -> Iterator[tuple[in
             yield reader.line_num, header, row
 
 
-def read_table(path: Path, *, delimiter: str = ",", quoting: int = csv.QUOTE_MINIMAL) -> Iterator[RawRow | MalformedRow]:
+def read_table(path: Path, *, delimiter: str = ",", quoting: Literal[0, 1, 2, 3] = csv.QUOTE_MINIMAL) -> Iterator[RawRow | MalformedRow]:
     """CSV/TSV with a header naming premise, hypothesis and label columns."""
     for line_no, header, row in _delimited(path, delimiter, quoting=quoting):
         where = f"{path}:{line_no}"
@@ -232,7 +234,7 @@ def read_table(path: Path, *, delimiter: str = ",", quoting: int = csv.QUOTE_MIN
             yield MalformedRow(f"{where}: {len(row)} fields, header has {len(header)}")
             continue
         try:
-            yield _record_row(dict(zip(header, row)), where)
+            yield _record_row(dict(zip(header, row, strict=False)), where)
         except MalformedRow as exc:
             yield exc
 
@@ -260,14 +262,14 @@ def read_mpe(path: Path) -> Iterator[RawRow | MalformedRow]:
         if len(row) != len(header):
             yield MalformedRow(f"{where}: {len(row)} fields, header has {len(header)}")
             continue
-        record = dict(zip(header, row))
+        record = dict(zip(header, row, strict=False))
         captions = [record[f"premise{i}"].split("/", 1)[-1].strip() for i in range(1, 5)]
         yield RawRow(" ".join(captions), record["hypothesis"], record["gold_label"], where)
 
 
 def read_sick(path: Path, *, split: str) -> Iterator[RawRow | MalformedRow]:
     for line_no, header, row in _delimited(path, "\t", quoting=csv.QUOTE_NONE):
-        record = dict(zip(header, row))
+        record = dict(zip(header, row, strict=False))
         if record.get("SemEval_set") == split:
             yield RawRow(record["sentence_A"], record["sentence_B"], record["entailment_label"], f"{path}:{line_no}")
 
@@ -301,9 +303,9 @@ def read_taxinli_train(path: Path) -> Iterator[RawRow | MalformedRow]:
     """TaxiNLI rows that are MultiNLI train pairs (pairID not in the dev file)."""
     dev_ids = set()
     for _, header, row in _delimited(path.with_name("taxinli10k_MNLIDev.tsv"), "\t", quoting=csv.QUOTE_NONE):
-        dev_ids.add(dict(zip(header, row)).get("pairID"))
+        dev_ids.add(dict(zip(header, row, strict=False)).get("pairID"))
     for line_no, header, row in _delimited(path, "\t", quoting=csv.QUOTE_NONE):
-        record = dict(zip(header, row))
+        record = dict(zip(header, row, strict=False))
         if record.get("pairID") not in dev_ids:
             yield RawRow(record["prem"], record["hyp"], record["label"], f"{path}:{line_no}")
 
@@ -528,7 +530,7 @@ def _parse_label(label: str | int | None, where: str, *, integer_labels: bool, p
             return label
         raise MalformedRow(f"{where}: integer label {label} is not 0, 1 or 2")
     try:
-        return label_to_id(label)
+        return label_to_id(label)  # type: ignore[arg-type]  # label_to_id checks the type itself
     except InputError as exc:
         raise MalformedRow(f"{where}: {exc}") from None
 

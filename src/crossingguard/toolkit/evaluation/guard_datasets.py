@@ -24,9 +24,10 @@ from typing import Literal
 
 import numpy as np
 
-from crossingguard.io import jsonl_objects
-from crossingguard.toolkit.data.hypotheses import CATEGORIES
 from crossingguard.errors import InputError
+from crossingguard.io import jsonl_objects
+from crossingguard.text import unicode_problem
+from crossingguard.toolkit.data.hypotheses import CATEGORIES
 from crossingguard.toolkit.evaluation.guard_readers import (
     OUT_OF_SCOPE,
     GuardExample,
@@ -54,7 +55,6 @@ from crossingguard.toolkit.evaluation.guard_readers import (
     read_toxigen,
     read_wildguardmix,
 )
-from crossingguard.text import unicode_problem
 
 __all__ = [
     "DATASETS",

@@ -31,11 +31,6 @@ from typing import Any
 
 import numpy as np
 
-from crossingguard.toolkit.evaluation.guard_datasets import (
-    GuardExample,
-    condition_labels,
-    policy_labels,
-)
 from crossingguard.guard.calibration import (
     BinaryMetrics,
     binary_metrics,
@@ -45,6 +40,11 @@ from crossingguard.guard.calibration import (
 from crossingguard.guard.guard import Guard
 from crossingguard.guard.types import ACTION_RANK, RouteResult
 from crossingguard.policy.schema import Policy
+from crossingguard.toolkit.evaluation.guard_datasets import (
+    GuardExample,
+    condition_labels,
+    policy_labels,
+)
 
 
 @dataclass(frozen=True)
@@ -141,12 +141,12 @@ def routing_metrics(
     gold = [ex.route if ex.route in known else fallback for ex in examples]
     pred = [r.route for r in routes]
     n = len(gold)
-    correct = [g == p for g, p in zip(gold, pred)]
-    ins = [c for c, g in zip(correct, gold) if g != fallback]
+    correct = [g == p for g, p in zip(gold, pred, strict=True)]
+    ins = [c for c, g in zip(correct, gold, strict=True) if g != fallback]
     oos_gold = [g == fallback for g in gold]
     oos_pred = [p == fallback for p in pred]
-    both = sum(a and b for a, b in zip(oos_gold, oos_pred))
-    confusions = Counter((g, p) for g, p in zip(gold, pred) if g != p)
+    both = sum(a and b for a, b in zip(oos_gold, oos_pred, strict=True))
+    confusions = Counter((g, p) for g, p in zip(gold, pred, strict=True) if g != p)
     return RoutingMetrics(
         n=n,
         accuracy=sum(correct) / n if n else 0.0,
@@ -199,7 +199,7 @@ def evaluate_scores(
             )
         )
     by_group: dict[tuple[str, str, str], list[bool]] = defaultdict(list)
-    for ex, f in zip(examples, flagged):
+    for ex, f in zip(examples, flagged, strict=True):
         label = {True: "harmful", False: "benign", None: "unlabeled"}[ex.harmful]
         by_group[(ex.source, ex.group, label)].append(bool(f))
     groups = tuple(
@@ -215,7 +215,7 @@ def evaluate_scores(
     route_metrics = None
     if routes is not None and policy.routes:
         pairs = [
-            (ex, r) for ex, r in zip(examples, routes) if ex.route is not None and r
+            (ex, r) for ex, r in zip(examples, routes, strict=True) if ex.route is not None and r
         ]
         if pairs:
             route_metrics = routing_metrics(
@@ -264,7 +264,7 @@ def evaluate_guard(
         routes = [None] * len(examples)
         for s in range(0, len(routed), chunk):
             part = routed[s : s + chunk]
-            for i, r in zip(part, guard.route_batch([texts[i] for i in part])):
+            for i, r in zip(part, guard.route_batch([texts[i] for i in part]), strict=True):
                 routes[i] = r
             if progress is not None and not ids:
                 progress(len(part))

@@ -14,9 +14,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from crossingguard.errors import DataError
 from crossingguard.io import read_jsonl
 from crossingguard.toolkit.data import guard_sources as gs
-from crossingguard.errors import DataError
 
 OUT_OF_SCOPE = "out_of_scope"  # gold route of a prompt that belongs to no route
 
@@ -248,7 +248,7 @@ def read_safety_tuned_llamas(root: Path) -> Iterator[GuardExample]:
                 yield ex
     mal = _json(folder / "I-MaliciousInstructions.json")
     tags = mal.get("tags") or [""] * len(mal["instructions"])
-    for text, tag in zip(mal["instructions"], tags):
+    for text, tag in zip(mal["instructions"], tags, strict=False):
         cats = {"hate": ("hate",), "crime": ("nonviolent_crime", "violent_crime")}.get(
             tag, ()
         )
@@ -400,7 +400,7 @@ def read_snips(root: Path) -> Iterator[GuardExample]:
     for split in ("valid", "test"):
         texts = (folder / f"{split}_seq.in").read_text(encoding="utf-8").splitlines()
         labels = (folder / f"{split}_label").read_text(encoding="utf-8").splitlines()
-        for text, label in zip(texts, labels):
+        for text, label in zip(texts, labels, strict=True):
             ex = _ex(text, route=label.strip(), source="snips", group=split)
             if ex:
                 yield ex

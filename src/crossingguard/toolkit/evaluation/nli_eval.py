@@ -18,13 +18,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from crossingguard.errors import InputError
-from crossingguard.toolkit.evaluation.metrics import ClassificationReport, classification_report
+from crossingguard.toolkit.evaluation.metrics import (
+    ClassificationReport,
+    classification_report,
+)
 
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from crossingguard.toolkit.data.nli import NLIData
     from crossingguard.inference.scorer import Scorer
+    from crossingguard.toolkit.data.nli import NLIData
 
 LABELS = ("entailment", "neutral", "contradiction")
 THROUGHPUT_BATCH = 64
@@ -117,8 +120,8 @@ def evaluate_model(
     show_progress: bool = False,
 ) -> dict[str, DatasetEval]:
     """Load ``model`` once and evaluate it on each named dev set or file (first ``limit`` rows)."""
-    from crossingguard.toolkit.data.nli import load_nli
     from crossingguard.inference.scorer import load_scorer
+    from crossingguard.toolkit.data.nli import load_nli
 
     if not datasets:
         raise InputError("no datasets given: pass at least one --data NAME_OR_FILE")

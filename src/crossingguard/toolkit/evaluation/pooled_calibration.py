@@ -205,7 +205,7 @@ def fit_pooled_thresholds(
     counting = np.array([c.action in _COUNTING_ACTIONS for c in policy.conditions])
     before_t = np.array(
         [start.get(cid, policy.condition_threshold(c, model)) if start else policy.condition_threshold(c, model)
-         for cid, c in zip(ids, policy.conditions)],
+         for cid, c in zip(ids, policy.conditions, strict=True)],
         dtype=np.float64,
     )  # fmt: skip
     t = np.round(before_t, DECIMALS)
@@ -217,7 +217,8 @@ def fit_pooled_thresholds(
     tunable = np.flatnonzero(counting)
     rounds = 0
     current = value()
-    for rounds in range(1, max_rounds + 1):
+    while rounds < max_rounds:
+        rounds += 1
         moved = False
         for j in tunable:
             others = counting.copy()
@@ -256,7 +257,7 @@ def fit_pooled_thresholds(
     return PooledCalibration(
         target=str(tgt),
         policy=fitted,
-        thresholds_before={cid: float(v) for cid, v in zip(ids, before_t)},
+        thresholds_before={cid: float(v) for cid, v in zip(ids, before_t, strict=True)},
         thresholds_after={
             cid: float(t[j] if counting[j] else before_t[j]) for j, cid in enumerate(ids)
         },

@@ -36,12 +36,6 @@ from typing import Any
 import numpy as np
 
 from crossingguard.errors import InputError
-from crossingguard.toolkit.routing.intents import (
-    OUT_OF_SCOPE,
-    describe,
-    intent_names,
-    load_intents,
-)
 from crossingguard.guard.routing.embedding import TextEmbedder
 from crossingguard.guard.routing.strategies import (
     DEFAULT_THRESHOLDS,
@@ -51,6 +45,12 @@ from crossingguard.guard.routing.strategies import (
     combine,
 )
 from crossingguard.guard.types import PairScorer
+from crossingguard.toolkit.routing.intents import (
+    OUT_OF_SCOPE,
+    describe,
+    intent_names,
+    load_intents,
+)
 
 DEFAULT_SPLIT = {
     "banking77": "test",
@@ -262,9 +262,9 @@ def threshold_at_precision(
 def macro_f1(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]) -> float:
     f1s = []
     for lab in labels:
-        tp = sum(g == lab and p == lab for g, p in zip(gold, pred))
-        fp = sum(g != lab and p == lab for g, p in zip(gold, pred))
-        fn = sum(g == lab and p != lab for g, p in zip(gold, pred))
+        tp = sum(g == lab and p == lab for g, p in zip(gold, pred, strict=True))
+        fp = sum(g != lab and p == lab for g, p in zip(gold, pred, strict=True))
+        fn = sum(g == lab and p != lab for g, p in zip(gold, pred, strict=True))
         f1s.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
     return float(np.mean(f1s)) if f1s else float("nan")
 
@@ -283,8 +283,8 @@ def routing_metrics(
     pred = [route_ids[b] for b in best]
     inside = np.asarray([g is not None for g in gold])
     gold_in = [g for g in gold if g is not None]
-    pred_in = [p for p, m in zip(pred, inside) if m]
-    correct_in = np.asarray([p == g for p, g in zip(pred_in, gold_in)])
+    pred_in = [p for p, m in zip(pred, inside, strict=True) if m]
+    correct_in = np.asarray([p == g for p, g in zip(pred_in, gold_in, strict=True)])
     out: dict[str, Any] = {
         "n": len(gold),
         "in_scope": int(inside.sum()),
@@ -303,7 +303,7 @@ def routing_metrics(
         out[f"in_scope_kept@P{p_key}"] = (
             None if t is None else float((top[inside] >= t).mean())
         )
-    hit = np.asarray([p == g for p, g in zip(pred, gold)])
+    hit = np.asarray([p == g for p, g in zip(pred, gold, strict=True)])
     accepted = top >= default_threshold
     right = np.where(inside, accepted & hit, ~accepted)
     out["at_default"] = {

@@ -58,7 +58,12 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from crossingguard.toolkit.data.intent_sources import INTENT_SOURCES, IntentCatalog, IntentRow
+from crossingguard.guard.routing.embedding import TextEmbedder
+from crossingguard.toolkit.data.intent_sources import (
+    INTENT_SOURCES,
+    IntentCatalog,
+    IntentRow,
+)
 from crossingguard.toolkit.routing.evaluation import normalise
 from crossingguard.toolkit.routing.intents import (
     PHRASINGS,
@@ -67,7 +72,6 @@ from crossingguard.toolkit.routing.intents import (
     domain,
     load_intents,
 )
-from crossingguard.guard.routing.embedding import TextEmbedder
 
 TRAIN_SETS: tuple[tuple[str, str], ...] = (("hwu64", "train"), ("snips", "train"))
 DEV_SETS: tuple[tuple[str, str], ...] = (("hwu64", "test"), ("snips", "valid"))
@@ -197,14 +201,19 @@ def pairs_for(
     utterance's domain.
     """
     rng = random.Random(f"{seed}:{u.dataset}:{normalise(u.text)}")
-    phr = lambda: rng.randrange(len(PHRASINGS))
-    row = lambda h, label: {
-        "premise": u.text,
-        "hypothesis": h,
-        "label": label,
-        "source": u.dataset,
-        "category": u.intent,
-    }
+
+    def phr() -> int:
+        return rng.randrange(len(PHRASINGS))
+
+    def row(h: str, label: int) -> dict[str, Any]:
+        return {
+            "premise": u.text,
+            "hypothesis": h,
+            "label": label,
+            "source": u.dataset,
+            "category": u.intent,
+        }
+
     out = [row(describe(u.dataset, u.intent, phrasing=phr()), 0)]
     own = domain(u.dataset, u.intent)
     near = [
@@ -273,7 +282,10 @@ def catalog_pairs(
     domains; ``neighbours``: intents nearest to the utterance, best first (embedder), if any.
     """
     rng = random.Random(f"{seed}:{row.dataset}:{normalise(row.text)}")
-    phr = lambda: rng.randrange(len(PHRASINGS))
+
+    def phr() -> int:
+        return rng.randrange(len(PHRASINGS))
+
     category = "|".join(row.labels) or "out_of_scope"
     out: list[dict[str, Any]] = []
 
@@ -289,7 +301,9 @@ def catalog_pairs(
     add(_describe(cat, own, phr()), 0)
     if len(row.labels) > 1 and rng.random() < 0.5:
         add(_describe(cat, rng.choice([x for x in row.labels if x != own]), phr()), 0)
-    ok = lambda key: key not in row.labels and all(cat.contradictable(lab, key) for lab in row.labels)
+    def ok(key: str) -> bool:
+        return key not in row.labels and all(cat.contradictable(lab, key) for lab in row.labels)
+
     near = [k for k in siblings if ok(k)]
     far = [k for k in others if ok(k)]
     if neighbours is not None:
@@ -440,7 +454,7 @@ def _neighbours(
         desc = embedder.embed([describe(dataset, name) for name in intents])
         vec = embedder.embed([utts[i].text for i in idx], batch_size=128)
         order = np.argsort(-(vec @ desc.T), axis=1, kind="stable")
-        for row, i in zip(order, idx):
+        for row, i in zip(order, idx, strict=True):
             out[i] = [intents[j] for j in row if intents[j] != utts[i].intent]
     return out
 

@@ -19,9 +19,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from crossingguard.errors import DataError, InputError
 from crossingguard.io import read_jsonl
 from crossingguard.toolkit.data.paths import data_root
-from crossingguard.errors import DataError, InputError
 
 DATASETS: tuple[str, ...] = ("banking77", "hwu64", "snips", "massive", "sebis")
 OUT_OF_SCOPE = "None"  # sebis' out-of-scope label
@@ -350,7 +350,7 @@ def _read_lines(texts: Path, labels: Path) -> list[tuple[str, str]]:
     lab = _need(labels).read_text(encoding="utf-8").splitlines()
     if len(t) != len(lab):
         raise DataError(f"{texts} has {len(t)} lines but {labels} has {len(lab)}")
-    return list(zip(t, lab))
+    return list(zip(t, lab, strict=False))
 
 
 def _read_massive(path: Path) -> list[tuple[str, str]]:

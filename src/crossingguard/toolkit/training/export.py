@@ -29,10 +29,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from crossingguard.io import atomic_path
 from crossingguard.errors import ModelError
 from crossingguard.inference.loading import read_config
 from crossingguard.inference.onnx_export import export_output
+from crossingguard.io import atomic_path
 from crossingguard.labels import projection_from_id2label
 
 if TYPE_CHECKING:

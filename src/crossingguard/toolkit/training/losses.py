@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from torch import nn
 
-from crossingguard.toolkit.data.label_sets import LABEL_SET_NAMES, LABEL_SETS, N_CODES
 from crossingguard.errors import ConfigError, InputError
 from crossingguard.labels import head_columns
+from crossingguard.toolkit.data.label_sets import LABEL_SET_NAMES, LABEL_SETS, N_CODES
 
 if TYPE_CHECKING:
     import datasets
@@ -167,7 +167,7 @@ class _ProjectOrderLoss(nn.Module):
                 f"{type(self).__name__} expects two text columns (premise, hypothesis) besides "
                 f"'{LABEL_COLUMN}', got {len(inputs)}"
             )
-        pairs = list(zip(inputs[0], inputs[1]))
+        pairs = list(zip(inputs[0], inputs[1], strict=True))
         tokens = self.model.preprocess(pairs, prompt=prompt, task=task)
         tokens = batch_to_device(tokens, self.model.device)
         logits = self.model(tokens)["scores"]
@@ -205,7 +205,7 @@ class PartialLabelLoss(_ProjectOrderLoss):
         return partial_label_nll(self._project_logits(inputs, prompt, task), codes)
 
     def get_config_dict(self) -> dict[str, Any]:
-        return {"label_sets": dict(zip(LABEL_SET_NAMES, LABEL_SETS))}
+        return {"label_sets": dict(zip(LABEL_SET_NAMES, LABEL_SETS, strict=True))}
 
 
 class PrecomputedDistillationLoss(_ProjectOrderLoss):

@@ -16,6 +16,8 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from crossingguard.errors import DataError
+from crossingguard.io import write_jsonl_atomic
 from crossingguard.toolkit.data.label_sets import (
     LABEL_SET_NAMES,
     N_CODES,
@@ -23,8 +25,6 @@ from crossingguard.toolkit.data.label_sets import (
     label_set_name,
 )
 from crossingguard.toolkit.data.nli import contamination_keys, load_nli
-from crossingguard.errors import DataError
-from crossingguard.io import write_jsonl_atomic
 from crossingguard.toolkit.training.config import DataConfig, TrainConfig
 
 
@@ -87,7 +87,7 @@ def build_mix(config: DataConfig, *, seed: int, console: Console | None = None) 
             "cross_source_duplicates": cross_duplicates,
             "two_way_dropped": two_way_dropped,
             "used": taken,
-            "used_labels": {name: int(n) for name, n in zip(LABEL_SET_NAMES, used_labels)},
+            "used_labels": {name: int(n) for name, n in zip(LABEL_SET_NAMES, used_labels, strict=True)},
         }
     rng.shuffle(rows)
     if config.total_cap is not None:
@@ -104,7 +104,7 @@ def build_mix(config: DataConfig, *, seed: int, console: Console | None = None) 
 
 def mix_label_counts(labels: np.ndarray) -> dict[str, int]:
     counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=N_CODES)
-    return {name: int(n) for name, n in zip(LABEL_SET_NAMES, counts)}
+    return {name: int(n) for name, n in zip(LABEL_SET_NAMES, counts, strict=True)}
 
 
 def print_mix_report(mix: TrainingMix, console: Console) -> None:
@@ -143,7 +143,7 @@ def export_mix(config: TrainConfig, out: Path, *, console: Console | None = None
         out / "train.jsonl.gz",
         (
             {"premise": p, "hypothesis": h, "label": label_set_name(int(y)), "source": s}
-            for p, h, y, s in zip(mix.premises, mix.hypotheses, mix.labels, mix.sources)
+            for p, h, y, s in zip(mix.premises, mix.hypotheses, mix.labels, mix.sources, strict=True)
         ),
     )
     dev_files = []
@@ -152,7 +152,7 @@ def export_mix(config: TrainConfig, out: Path, *, console: Console | None = None
         path = out / "dev" / f"{name.replace('/', '_')}.jsonl"
         write_jsonl_atomic(
             path,
-            ({"premise": p, "hypothesis": h, "label": label_set_name(int(y))} for (p, h), y in zip(dev.pairs, dev.labels)),
+            ({"premise": p, "hypothesis": h, "label": label_set_name(int(y))} for (p, h), y in zip(dev.pairs, dev.labels, strict=True)),
         )
         dev_files.append(str(path))
     (out / "data_report.json").write_text(

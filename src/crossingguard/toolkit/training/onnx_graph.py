@@ -17,7 +17,11 @@ from typing import Any
 import numpy as np
 
 from crossingguard.errors import ModelError
-from crossingguard.inference.onnx_files import GRAPH_FILE, WEIGHTS_FILE, WEIGHTS_MAP_FILE
+from crossingguard.inference.onnx_files import (
+    GRAPH_FILE,
+    WEIGHTS_FILE,
+    WEIGHTS_MAP_FILE,
+)
 
 # Initializers smaller than this stay inside the graph (shape constants, scalars, small buffers).
 MIN_EXTERNAL_ELEMENTS = 16
@@ -61,9 +65,9 @@ def write_weightless_graph(fp32_onnx: str | Path, model_dir: str | Path) -> Path
         init.ClearField("float_data")
         init.data_location = onnx.TensorProto.EXTERNAL
         del init.external_data[:]
-        for key, value in (("location", WEIGHTS_FILE), ("offset", "0"), ("length", str(array.nbytes))):
+        for field_name, text in (("location", WEIGHTS_FILE), ("offset", "0"), ("length", str(array.nbytes))):
             entry = init.external_data.add()
-            entry.key, entry.value = key, value
+            entry.key, entry.value = field_name, text
     out_dir = model_dir / "onnx"
     out_dir.mkdir(parents=True, exist_ok=True)
     graph = out_dir / GRAPH_FILE

@@ -20,9 +20,9 @@ from typing import Any
 
 from rich.console import Console
 
+from crossingguard.errors import ModelError
 from crossingguard.io import replace_dir
 from crossingguard.toolkit.data.nli import GENERATED, SOURCES
-from crossingguard.errors import ModelError
 
 SHIPPED_EVAL_SETS = ("mnli-dev-matched", "snli-dev", "xnli-en-dev", "guard-nli-dev")
 GUARD_PAIRS_LICENCE = (
@@ -45,9 +45,9 @@ def evaluate_variants(
     model_dir: Path, eval_sets: tuple[str, ...], *, limit: int | None, console: Console
 ) -> dict[str, dict[str, Any]]:
     """F1 of the default scoring path (ONNX fp32 from the shipped fp16 weights) on each eval set."""
+    from crossingguard.inference.scorer import load_scorer
     from crossingguard.toolkit.data.nli import load_nli
     from crossingguard.toolkit.evaluation.nli_eval import evaluate_nli
-    from crossingguard.inference.scorer import load_scorer
 
     datasets = [load_nli(name) for name in eval_sets]
     if limit:

@@ -53,7 +53,11 @@ def _nli_head_order(config) -> list[int] | None:
 def build_student(base: str, out_dir: str | Path, *, keep_layers: list[int] | None = None) -> Path:
     """Save a 3-label sequence classifier initialised from `base` into `out_dir`."""
     import torch
-    from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import (
+        AutoConfig,
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+    )
 
     path = resolve_base(base)
     config = AutoConfig.from_pretrained(path)
@@ -63,15 +67,17 @@ def build_student(base: str, out_dir: str | Path, *, keep_layers: list[int] | No
         model = AutoModelForSequenceClassification.from_pretrained(path, dtype=torch.float32)
         head = model.classifier if hasattr(model, "classifier") else None
         out_layer = getattr(head, "out_proj", head)
+        if out_layer is None:
+            raise ModelError(f"{base}: found no classifier head to reorder into entailment/neutral/contradiction")
         with torch.no_grad():
             out_layer.weight.copy_(out_layer.weight[order].clone())
             out_layer.bias.copy_(out_layer.bias[order].clone())
     else:
         model = AutoModelForSequenceClassification.from_pretrained(
-            path, num_labels=3, id2label=id2label, label2id={l: i for i, l in id2label.items()}, dtype=torch.float32
+            path, num_labels=3, id2label=id2label, label2id={name: i for i, name in id2label.items()}, dtype=torch.float32
         )
     model.config.id2label = id2label
-    model.config.label2id = {l: i for i, l in id2label.items()}
+    model.config.label2id = {name: i for i, name in id2label.items()}
     if keep_layers:
         encoder, layers = _encoder_layers(model)
         if len(set(keep_layers)) != len(keep_layers) or not all(0 <= i < len(layers) for i in keep_layers):

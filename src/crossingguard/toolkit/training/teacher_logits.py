@@ -29,8 +29,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from crossingguard.io import atomic_path, write_json_atomic
 from crossingguard.errors import InputError, ModelError
+from crossingguard.io import atomic_path, write_json_atomic
 from crossingguard.labels import LABELS, head_columns
 
 META_NAME = "meta.json"

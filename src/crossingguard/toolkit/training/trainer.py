@@ -15,11 +15,12 @@ import json
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
-from crossingguard.inference.cpu import cpu_model_name
 from crossingguard.errors import ConfigError
+from crossingguard.inference.cpu import cpu_model_name
 from crossingguard.toolkit.training.config import TrainConfig, dump_config
 from crossingguard.toolkit.training.mix import build_mix, mix_label_counts
 
@@ -94,9 +95,9 @@ def train(config: TrainConfig, *, resume: bool = False, console: Console | None 
 
         if not config.distillation.teacher_logits:
             raise ConfigError("loss: distillation needs distillation.teacher_logits (a teacher-logits folder)")
-        logits = load_teacher_logits(config.distillation.teacher_logits, list(zip(mix.premises, mix.hypotheses)))
+        logits = load_teacher_logits(config.distillation.teacher_logits, list(zip(mix.premises, mix.hypotheses, strict=True)))
         train_dataset = build_distillation_dataset(mix.premises, mix.hypotheses, mix.labels, logits)
-        loss = PrecomputedDistillationLoss(model, alpha=config.distillation.alpha, beta=config.distillation.beta)
+        loss: Any = PrecomputedDistillationLoss(model, alpha=config.distillation.alpha, beta=config.distillation.beta)
     else:
         from crossingguard.toolkit.training.losses import PartialLabelLoss
 
