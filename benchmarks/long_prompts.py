@@ -152,7 +152,11 @@ class CachedRows:
         missing = [p for p in dict.fromkeys(pairs) if p not in self.rows]
         if missing:
             self.rows.update(
-                zip(missing, self.scorer.predict(missing, batch_size=batch_size), strict=True)
+                zip(
+                    missing,
+                    self.scorer.predict(missing, batch_size=batch_size),
+                    strict=True,
+                )
             )
         return np.stack([self.rows[p] for p in pairs])
 

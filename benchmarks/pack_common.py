@@ -74,9 +74,12 @@ class DiskCachedScorer:
         self.scorer = scorer
         self.name = scorer.name
         self.path = path
-        digest = hashlib.sha1(f"{scorer.name}:{scorer.model_dir}:{scorer.backend}".encode())
-        for weights in sorted(Path(scorer.model_dir).rglob("*.onnx")) + sorted(
-            Path(scorer.model_dir).glob("*.safetensors")
+        digest = hashlib.sha1(
+            f"{scorer.name}:{scorer.model_dir}:{scorer.backend}".encode()
+        )
+        for weights in (
+            sorted(Path(scorer.model_dir).rglob("*.onnx"))
+            + sorted(Path(scorer.model_dir).glob("*.safetensors"))
         ):  # the weights themselves: a retrained model in the same folder gets new scores
             digest.update(weights.read_bytes())
         self.key = digest.hexdigest()[:12]

@@ -45,7 +45,9 @@ def workloads(nli_limit: int, pack_prompts: int) -> dict[str, list[tuple[str, st
     for name in NLI_SETS:
         try:
             out[name] = list(load_nli(name, limit=nli_limit).pairs)
-        except DataError as exc:  # generated sets (guard-nli-dev) exist only after `data guard-pairs`
+        except (
+            DataError
+        ) as exc:  # generated sets (guard-nli-dev) exist only after `data guard-pairs`
             print(f"skipping {name}: {exc}", file=sys.stderr)
     for pack in PACKS:
         policy = load_policy(pack)
@@ -71,12 +73,22 @@ def batch_invariance(scorer, pairs: list[tuple[str, str]], seed: int = 0) -> flo
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--models", nargs="+", default=["crossingguard-nli-mini", "crossingguard-nli-micro"])
-    parser.add_argument("--nli-limit", type=int, default=1000, help="pairs per NLI dev set")
-    parser.add_argument("--pack-prompts", type=int, default=20, help="eval-split prompts per data set")
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        default=["crossingguard-nli-mini", "crossingguard-nli-micro"],
+    )
+    parser.add_argument(
+        "--nli-limit", type=int, default=1000, help="pairs per NLI dev set"
+    )
+    parser.add_argument(
+        "--pack-prompts", type=int, default=20, help="eval-split prompts per data set"
+    )
     parser.add_argument("--invariance-pairs", type=int, default=300)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/parity"))
-    parser.add_argument("--readme", type=Path, help="also replace the README's parity block")
+    parser.add_argument(
+        "--readme", type=Path, help="also replace the README's parity block"
+    )
     args = parser.parse_args()
 
     sets = workloads(args.nli_limit, args.pack_prompts)
@@ -102,7 +114,12 @@ def main() -> None:
             }
             print(model, name, rows[name], flush=True)
         everything = [p for pairs in sets.values() for p in pairs]
-        sample = [everything[i] for i in np.random.default_rng(1).choice(len(everything), args.invariance_pairs, replace=False)]
+        sample = [
+            everything[i]
+            for i in np.random.default_rng(1).choice(
+                len(everything), args.invariance_pairs, replace=False
+            )
+        ]
         report["models"][model] = {
             "default_path": f"{default.backend} {default.precision}",
             "sets": rows,

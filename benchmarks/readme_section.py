@@ -9,7 +9,9 @@ from pathlib import Path
 def replace_section(path: Path, name: str, text: str) -> None:
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     if not path.is_file():
-        raise SystemExit(f"{path}: no such file (give the README to update with --readme)")
+        raise SystemExit(
+            f"{path}: no such file (give the README to update with --readme)"
+        )
     doc = path.read_text(encoding="utf-8")
     if start not in doc or end not in doc:
         raise SystemExit(f"{path}: markers {start} / {end} not found")

@@ -168,7 +168,9 @@ def main() -> None:
                 pack_report[spec.id] = {
                     "positives": n_pos,
                     "negatives": int((y == 0).sum()),
-                    "candidates": {h: round(a, 4) for h, a in zip(hyps, single, strict=True)},
+                    "candidates": {
+                        h: round(a, 4) for h, a in zip(hyps, single, strict=True)
+                    },
                     "chosen": [hyps[j] for j in chosen],
                     "aggregation": how,
                     "ap_chosen": round(final_ap, 4),

@@ -24,7 +24,9 @@ MAX_LENGTH = 128
 # Random init with the default std (0.02) gives nearly equal logits for every input; a wider one
 # makes outputs differ between inputs, so order, padding and label-mapping mistakes show.
 INIT_RANGE = 0.5
-DEBERTA_INIT_RANGE = 0.3  # 0.5 saturates DeBERTa (every pair ~(0, 1, 0)); 0.1 scores all alike
+DEBERTA_INIT_RANGE = (
+    0.3  # 0.5 saturates DeBERTa (every pair ~(0, 1, 0)); 0.1 scores all alike
+)
 
 # Label orders of real hub models, so the mapping to entailment/neutral/contradiction is tested on
 # the orders users meet.

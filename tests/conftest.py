@@ -32,14 +32,18 @@ try:  # Hypothesis profiles (the dev extra): `ci` by default, `fuzz` for the lon
         database=None,
         suppress_health_check=list(HealthCheck),
     )
-    settings.load_profile("ci")  # `--hypothesis-profile` overrides it (Hypothesis' plugin)
+    settings.load_profile(
+        "ci"
+    )  # `--hypothesis-profile` overrides it (Hypothesis' plugin)
 except ImportError:  # pragma: no cover - tests that use Hypothesis import it themselves
     pass
 
 
 def _need_torch() -> None:
     """The tiny model is built with torch: without the train extra its tests skip, not error."""
-    pytest.importorskip("torch", reason="building the tiny test model needs the train extra (torch)")
+    pytest.importorskip(
+        "torch", reason="building the tiny test model needs the train extra (torch)"
+    )
 
 
 @pytest.fixture(scope="session")

@@ -86,7 +86,9 @@ def test_routing_table_compares_hybrid_with_embedding(tmp_path: Path) -> None:
         ),
         encoding="utf-8",
     )
-    text = routing_results.table(tmp_path, ["sebis", "hwu64"])  # hwu64 not run: left out
+    text = routing_results.table(
+        tmp_path, ["sebis", "hwu64"]
+    )  # hwu64 not run: left out
     rows = [line for line in text.splitlines() if line.startswith("| sebis")]
     assert len(rows) == 3
     hybrid = next(r for r in rows if "hybrid (top 5, weight 0.1)" in r)

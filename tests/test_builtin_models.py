@@ -27,7 +27,9 @@ INSTALLED = builtin_model_dirs()
 
 def _require(name: str):
     if name not in INSTALLED:
-        pytest.fail(f"built-in model {name} is not installed in src/crossingguard/models")
+        pytest.fail(
+            f"built-in model {name} is not installed in src/crossingguard/models"
+        )
     return INSTALLED[name]
 
 
@@ -50,11 +52,17 @@ def test_shipped_layout_loads_in_sentence_transformers_and_agrees_with_onnx(name
     if name not in INSTALLED and name.endswith("micro"):
         pytest.skip("micro is not shipped yet")
     path = _require(name)
-    logits = CrossEncoder(str(path))  # config.json says float32: fp16 weights upcast on load.predict(CARD_EXAMPLES)
+    logits = CrossEncoder(
+        str(path)
+    )  # config.json says float32: fp16 weights upcast on load.predict(CARD_EXAMPLES)
     torch_probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
     onnx_probs = load_scorer(path, backend="onnx").predict(CARD_EXAMPLES)
     # The default ONNX path is the fp32 graph on the same fp16 master weights as torch.
-    assert torch_probs.argmax(axis=1).tolist() == onnx_probs.argmax(axis=1).tolist() == [0, 2]
+    assert (
+        torch_probs.argmax(axis=1).tolist()
+        == onnx_probs.argmax(axis=1).tolist()
+        == [0, 2]
+    )
     assert np.abs(torch_probs - onnx_probs).max() < 1e-3
     card = (path / "README.md").read_text()
     assert card.startswith("---") and "model-index" in card

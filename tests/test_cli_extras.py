@@ -34,7 +34,10 @@ main()
 )
 def test_offline_command_without_its_extra_exits_2_naming_it(argv, command):
     result = subprocess.run(
-        [sys.executable, "-c", NO_TORCH, *argv], capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", NO_TORCH, *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 2
     assert result.stderr.strip() == (
@@ -45,7 +48,10 @@ def test_offline_command_without_its_extra_exits_2_naming_it(argv, command):
 
 def test_hidden_stand_ins_stay_out_of_help():
     result = subprocess.run(
-        [sys.executable, "-c", NO_TORCH, "--help"], capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", NO_TORCH, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0
     assert " check " in result.stdout and " train " not in result.stdout
@@ -66,9 +72,13 @@ def test_data_dir_env_and_option(no_data_setting, monkeypatch, tmp_path):
     assert paths.data_root() == other.resolve()
 
 
-def test_missing_data_folder_names_both_settings(no_data_setting, monkeypatch, tmp_path):
+def test_missing_data_folder_names_both_settings(
+    no_data_setting, monkeypatch, tmp_path
+):
     monkeypatch.setattr(paths, "_REPO_ROOT", tmp_path / "not-a-checkout")
-    with pytest.raises(DataError, match=r"set \$CROSSINGGUARD_DATA=.* or pass --data-dir"):
+    with pytest.raises(
+        DataError, match=r"set \$CROSSINGGUARD_DATA=.* or pass --data-dir"
+    ):
         paths.data_root()
     monkeypatch.setenv(paths.ENV_VAR, str(tmp_path / "missing"))
     with pytest.raises(DataError, match="is not a folder"):
@@ -78,7 +88,14 @@ def test_missing_data_folder_names_both_settings(no_data_setting, monkeypatch, t
 def test_data_dir_option_on_a_command(no_data_setting, tmp_path):
     result = CliRunner().invoke(
         app,
-        ["data", "guard-pairs", "--out", str(tmp_path / "out"), "--data-dir", str(tmp_path / "missing")],
+        [
+            "data",
+            "guard-pairs",
+            "--out",
+            str(tmp_path / "out"),
+            "--data-dir",
+            str(tmp_path / "missing"),
+        ],
     )
     assert result.exit_code == 2
     assert "--data-dir" in result.output and "is not a folder" in result.output

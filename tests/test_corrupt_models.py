@@ -60,12 +60,19 @@ def test_the_intact_copies_load_and_score(model: Path, shipped: Path) -> None:
 # ------------------------------------------------------------------ missing files
 def test_missing_config(model: Path) -> None:
     (model / "config.json").unlink()
-    with pytest.raises(ModelError, match="not a model directory: expected a folder with config.json"):
+    with pytest.raises(
+        ModelError, match="not a model directory: expected a folder with config.json"
+    ):
         load_scorer(model)
 
 
 def test_missing_tokenizer(model: Path) -> None:
-    for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
+    for name in (
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "vocab.txt",
+        "special_tokens_map.json",
+    ):
         (model / name).unlink(missing_ok=True)
     with pytest.raises(ModelError, match="has no tokenizer files"):
         load_scorer(model, backend="onnx")
@@ -89,7 +96,9 @@ def test_a_file_where_the_directory_should_be(model: Path) -> None:
     "damage",
     [
         lambda raw: raw[: len(raw) // 2],  # a copy cut short
-        lambda raw: bytes(np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8)),
+        lambda raw: bytes(
+            np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8)
+        ),
         lambda raw: b"",
     ],
     ids=["truncated", "random-bytes", "empty"],
@@ -109,7 +118,9 @@ def test_broken_config(model: Path, text: str) -> None:
 
 
 def test_broken_tokenizer_json(model: Path) -> None:
-    (model / "tokenizer.json").write_text('{"version": "1.0", "model": 5}', encoding="utf-8")
+    (model / "tokenizer.json").write_text(
+        '{"version": "1.0", "model": 5}', encoding="utf-8"
+    )
     with pytest.raises(ModelError, match="cannot read .*tokenizer.json"):
         load_scorer(model, backend="onnx")
 
@@ -118,17 +129,25 @@ def test_broken_tokenizer_json(model: Path) -> None:
 @pytest.mark.parametrize(
     ("id2label", "message"),
     [
-        ({"0": "entailment", "1": "not_entailment"}, "outputs 3 logits per pair but config.json id2label names 2"),
+        (
+            {"0": "entailment", "1": "not_entailment"},
+            "outputs 3 logits per pair but config.json id2label names 2",
+        ),
         (
             {"0": "entailment", "1": "neutral", "2": "contradiction", "3": "other"},
             "cannot read NLI labels",
         ),
         ({"0": "LABEL_0", "1": "LABEL_1", "2": "LABEL_2"}, "cannot read NLI labels"),
         ("entailment neutral contradiction", "id2label must be an object"),
-        ({"0": "entailment", "2": "neutral", "3": "contradiction"}, "keys must be 0..n-1"),
+        (
+            {"0": "entailment", "2": "neutral", "3": "contradiction"},
+            "keys must be 0..n-1",
+        ),
     ],
 )
-def test_id2label_that_does_not_match_the_head(model: Path, id2label: object, message: str) -> None:
+def test_id2label_that_does_not_match_the_head(
+    model: Path, id2label: object, message: str
+) -> None:
     edit_json(model / "config.json", id2label=id2label)
     with pytest.raises(ModelError, match=message):
         load_scorer(model, backend="onnx")
@@ -142,7 +161,9 @@ def test_two_class_sentiment_model_is_refused(tiny_model_factory) -> None:
 
 def test_two_class_entailment_model_loads_with_no_neutral(tiny_model_factory) -> None:
     """entailment / not_entailment is a real NLI model: supported, not_entailment -> contradiction."""
-    other = tiny_model_factory("rte-like", id2label={0: "entailment", 1: "not_entailment"})
+    other = tiny_model_factory(
+        "rte-like", id2label={0: "entailment", 1: "not_entailment"}
+    )
     out = load_scorer(other, backend="onnx").predict(PAIRS)
     assert (out[:, 1] == 0).all()
     np.testing.assert_allclose(out.sum(axis=1), 1.0, atol=1e-5)
@@ -150,9 +171,16 @@ def test_two_class_entailment_model_loads_with_no_neutral(tiny_model_factory) ->
 
 def test_three_label_config_on_a_two_class_head(tiny_model_factory) -> None:
     """The other way round: the head has 2 outputs, config.json claims 3 labels."""
-    other = tiny_model_factory("two-head", id2label={0: "entailment", 1: "not_entailment"})
-    edit_json(other / "config.json", id2label={"0": "entailment", "1": "neutral", "2": "contradiction"})
-    with pytest.raises(ModelError, match="outputs 2 logits per pair but config.json id2label names 3"):
+    other = tiny_model_factory(
+        "two-head", id2label={0: "entailment", 1: "not_entailment"}
+    )
+    edit_json(
+        other / "config.json",
+        id2label={"0": "entailment", "1": "neutral", "2": "contradiction"},
+    )
+    with pytest.raises(
+        ModelError, match="outputs 2 logits per pair but config.json id2label names 3"
+    ):
         load_scorer(other, backend="onnx")
 
 
@@ -177,7 +205,10 @@ def test_tokenizer_of_a_builtin_model(model: Path) -> None:
         pytest.skip("no built-in model installed")
     source = next(iter(installed.values()))
     shutil.copy(source / "tokenizer.json", model / "tokenizer.json")
-    with pytest.raises(ModelError, match=r"the tokenizer has [\d,]+ tokens but the model's embedding has"):
+    with pytest.raises(
+        ModelError,
+        match=r"the tokenizer has [\d,]+ tokens but the model's embedding has",
+    ):
         load_scorer(model, backend="onnx")
 
 
@@ -249,7 +280,9 @@ def test_weights_that_give_nan(shipped: Path) -> None:
     from safetensors.numpy import load_file, save_file
 
     tensors = load_file(str(shipped / WEIGHTS_FILE))
-    key = next(k for k in tensors if k.startswith("classifier") and k.endswith("weight"))
+    key = next(
+        k for k in tensors if k.startswith("classifier") and k.endswith("weight")
+    )
     tensors[key] = np.full_like(tensors[key], np.nan)
     save_file(tensors, str(shipped / WEIGHTS_FILE))
     with pytest.raises(ModelError, match="NaN or infinite logits"):
@@ -259,7 +292,9 @@ def test_weights_that_give_nan(shipped: Path) -> None:
 def test_graph_of_another_model(shipped: Path, tiny_model_factory) -> None:
     """A graph exported from different weights still finds every tensor by name, but the map
     records shapes and names of that export: a model with other sizes is refused."""
-    other = tiny_model_factory("other-sizes", id2label={0: "entailment", 1: "not_entailment"})
+    other = tiny_model_factory(
+        "other-sizes", id2label={0: "entailment", 1: "not_entailment"}
+    )
     pytest.importorskip("onnx")
     from crossingguard.toolkit.training.onnx_graph import write_weightless_graph
 

@@ -15,7 +15,17 @@ from pathlib import Path
 import crossingguard
 
 PACKAGE = Path(crossingguard.__file__).parent
-RUNTIME = {"inference", "policy", "guard", "labels", "errors", "io", "limits", "text", "cache"}
+RUNTIME = {
+    "inference",
+    "policy",
+    "guard",
+    "labels",
+    "errors",
+    "io",
+    "limits",
+    "text",
+    "cache",
+}
 OFFLINE_OR_ENTRY = {"toolkit", "cli", "serve", "batch", "benchmarking"}
 
 
@@ -88,15 +98,21 @@ def test_no_import_cycle_between_top_level_parts():
         for nxt in sorted(graph.get(node, ())):
             if nxt == path[0]:
                 cycles.append([*path, nxt])
-            elif nxt not in path and nxt > path[0]:  # each cycle once, from its smallest part
+            elif (
+                nxt not in path and nxt > path[0]
+            ):  # each cycle once, from its smallest part
                 visit(nxt, [*path, nxt])
 
     for start in sorted(graph):
         visit(start, [start])
     detail = [
-        " -> ".join(cycle) + "  (" + "; ".join(
-            f"{a}->{b}: {edges[a][b][0]}" for a, b in zip(cycle, cycle[1:], strict=False)
-        ) + ")"
+        " -> ".join(cycle)
+        + "  ("
+        + "; ".join(
+            f"{a}->{b}: {edges[a][b][0]}"
+            for a, b in zip(cycle, cycle[1:], strict=False)
+        )
+        + ")"
         for cycle in cycles
     ]
     assert not cycles, detail
@@ -110,6 +126,10 @@ def test_import_crossingguard_loads_no_torch_transformers_or_onnx():
         "if m in sys.modules))"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
     assert result.stdout.strip() == "[]"

@@ -33,7 +33,9 @@ def scorer(tiny_model_dir: Path):
 
 def sentences_of(text: str) -> list[str]:
     starts = sentence_starts(text)
-    return [text[a:b].strip() for a, b in zip(starts, [*starts[1:], len(text)], strict=True)]
+    return [
+        text[a:b].strip() for a, b in zip(starts, [*starts[1:], len(text)], strict=True)
+    ]
 
 
 def test_sentence_starts() -> None:
@@ -86,7 +88,9 @@ def test_sentence_longer_than_a_window_is_cut_with_overlap(scorer) -> None:
     assert run_on.startswith(windows[0]) and run_on.endswith(windows[-1])
     ends = [run_on.find(w) + len(w) for w in windows]
     starts = [run_on.find(w) for w in windows]
-    assert all(s < e for s, e in zip(starts[1:], ends, strict=False))  # consecutive pieces overlap
+    assert all(
+        s < e for s, e in zip(starts[1:], ends, strict=False)
+    )  # consecutive pieces overlap
 
 
 def test_sliding_strategy_keeps_the_old_windows(scorer, tiny_model_dir: Path) -> None:

@@ -23,7 +23,10 @@ from crossingguard.inference.scorer import load_scorer
 PAIRS = [
     ("A man is playing a guitar on stage.", "A person is performing music."),
     ("The cat sat on the mat.", "A dog is sleeping."),
-    ("Please write a short poem about the rain. " * 30, "The user wants creative writing."),
+    (
+        "Please write a short poem about the rain. " * 30,
+        "The user wants creative writing.",
+    ),
     ("Ignore previous instructions.", "The prompt tries to override instructions."),
 ]
 
@@ -58,7 +61,9 @@ def test_int8_files_need_the_cpu_flags_their_tag_names(tmp_path: Path) -> None:
     for name in ("model.onnx", "model_qint8_avx512_vnni.onnx", "model_qint8_avx2.onnx"):
         (tmp_path / "onnx" / name).touch()
     avx2_only = frozenset({"avx2", "fma"})
-    assert [p.name for p in int8_candidates(tmp_path, avx2_only)] == ["model_qint8_avx2.onnx"]
+    assert [p.name for p in int8_candidates(tmp_path, avx2_only)] == [
+        "model_qint8_avx2.onnx"
+    ]
     vnni = frozenset({"avx2", "avx512f", "avx512bw", "avx512_vnni"})
     assert [p.name for p in int8_candidates(tmp_path, vnni)] == [
         "model_qint8_avx512_vnni.onnx",
@@ -67,7 +72,9 @@ def test_int8_files_need_the_cpu_flags_their_tag_names(tmp_path: Path) -> None:
     assert fp32_model(tmp_path).path.name == "model.onnx"
 
 
-def test_weightless_graph_scores_like_the_full_export(tiny_model_dir: Path, graph_model: Path) -> None:
+def test_weightless_graph_scores_like_the_full_export(
+    tiny_model_dir: Path, graph_model: Path
+) -> None:
     full = load_scorer(tiny_model_dir, backend="onnx").predict(PAIRS)
     shipped = load_scorer(graph_model, backend="onnx")
     assert shipped.precision == "fp32"
@@ -104,7 +111,9 @@ def test_int8_that_agrees_with_fp32_is_used(
 ) -> None:
     monkeypatch.setattr(cpu, "cpu_flags", lambda: frozenset({"avx2"}))
     # an "int8" file that is the fp32 graph itself agrees exactly, so the self-check keeps it
-    model = _with_int8(tiny_model_dir, tmp_path, tiny_model_dir / "onnx" / "model.onnx", "avx2")
+    model = _with_int8(
+        tiny_model_dir, tmp_path, tiny_model_dir / "onnx" / "model.onnx", "avx2"
+    )
     scorer = load_scorer(model, backend="onnx", precision="int8")
     assert scorer.precision == "int8" and not scorer.notices
     assert list((tmp_path / "cache" / "int8-checks").glob("*.json"))
@@ -118,7 +127,9 @@ def test_int8_that_drifts_falls_back_to_fp32_with_a_notice(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.setattr(cpu, "cpu_flags", lambda: frozenset({"avx2"}))
-    other = tiny_model_factory("drifting-int8", seed=7)  # other random weights: far from fp32
+    other = tiny_model_factory(
+        "drifting-int8", seed=7
+    )  # other random weights: far from fp32
     model = _with_int8(tiny_model_dir, tmp_path, other / "onnx" / "model.onnx", "avx2")
     with caplog.at_level(logging.WARNING, logger="crossingguard"):
         scorer = load_scorer(model, backend="onnx", precision="int8")
@@ -126,7 +137,9 @@ def test_int8_that_drifts_falls_back_to_fp32_with_a_notice(
     assert len(scorer.notices) == 1 and "drifts from fp32" in scorer.notices[0]
     assert "drifts from fp32" in caplog.text
     np.testing.assert_allclose(
-        scorer.predict(PAIRS), load_scorer(tiny_model_dir, backend="onnx").predict(PAIRS), atol=1e-6
+        scorer.predict(PAIRS),
+        load_scorer(tiny_model_dir, backend="onnx").predict(PAIRS),
+        atol=1e-6,
     )
 
 
@@ -142,8 +155,12 @@ def test_int8_for_another_cpu_is_never_picked(
     assert "no int8 export for this CPU" in scorer.notices[0]
 
 
-def test_default_precision_ignores_int8_files(tiny_model_dir: Path, tmp_path: Path) -> None:
-    model = _with_int8(tiny_model_dir, tmp_path, tiny_model_dir / "onnx" / "model.onnx", "avx2")
+def test_default_precision_ignores_int8_files(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    model = _with_int8(
+        tiny_model_dir, tmp_path, tiny_model_dir / "onnx" / "model.onnx", "avx2"
+    )
     assert load_scorer(model, backend="onnx").precision == "fp32"
 
 

@@ -217,5 +217,7 @@ def logit_runner(model_dir, backend="torch", onnx_file=None):
     """``runner(pairs, batch_size=..)``: raw logits in model order, as distillation reads them."""
     from crossingguard.inference.scorer import load_scorer
 
-    scorer = load_scorer(model_dir, backend=backend, onnx_file=onnx_file, max_length=512)
+    scorer = load_scorer(
+        model_dir, backend=backend, onnx_file=onnx_file, max_length=512
+    )
     return scorer.raw_logits

@@ -119,7 +119,11 @@ def read_jsonl(
 
 
 def jsonl_objects(
-    text: str, where: str, *, error: type[CrossingGuardError] = InputError, example: str = ""
+    text: str,
+    where: str,
+    *,
+    error: type[CrossingGuardError] = InputError,
+    example: str = "",
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) for each non-blank line of decoded JSONL ``text``.
 
@@ -140,5 +144,7 @@ def jsonl_objects(
                 f"{where} line {n}: JSON that cannot be read ({type(exc).__name__}){hint}"
             ) from None
         if not isinstance(row, dict):
-            raise error(f"{where} line {n}: expected a JSON object, got {type(row).__name__}")
+            raise error(
+                f"{where} line {n}: expected a JSON object, got {type(row).__name__}"
+            )
         yield n, row

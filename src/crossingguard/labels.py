@@ -115,7 +115,9 @@ def projection_from_id2label(id2label: Mapping[int | str, str] | None) -> np.nda
     return matrix
 
 
-def head_columns(id2label: Mapping[Any, str] | None, *, where: str = "model") -> list[int]:
+def head_columns(
+    id2label: Mapping[Any, str] | None, *, where: str = "model"
+) -> list[int]:
     """``cols[k]``: the model output column holding label ``k`` in card order.
 
     So ``logits[:, cols]`` are raw logits in card order (entailment, neutral, contradiction), for

@@ -400,7 +400,9 @@ def test_real_data_build() -> None:
     dev_p = {normalize(x["premise"]) for x in gp.dev}
     assert gp.train and gp.dev and not train_p & dev_p
     assert all(x["label"] in (0, 1, 2) for x in gp.train + gp.dev)
-    assert set(gp.report["sources"]) == set(DEFAULT_SOURCES)  # every source mapped and used
+    assert set(gp.report["sources"]) == set(
+        DEFAULT_SOURCES
+    )  # every source mapped and used
     assert {x["source"] for x in gp.dev} <= set(gp.report["dev_sources"])
     for split in ("train", "dev"):
         shares = gp.report[split]["labels"]

@@ -56,7 +56,9 @@ def cli_on_tiny_model(tiny_scorer: Any) -> Iterator[None]:
         if options.get("max_length") is not None:
             limit = min(limit, int(options["max_length"]))
         encoder = PairEncoder(
-            tiny_scorer.encoder._tok, max_length=limit, pad_id=tiny_scorer.encoder.pad_id
+            tiny_scorer.encoder._tok,
+            max_length=limit,
+            pad_id=tiny_scorer.encoder.pad_id,
         )
         return scorer_module.Scorer(
             tiny_scorer._backend,
@@ -108,7 +110,9 @@ def pytest_terminal_summary(
         "command": FUZZ_COMMAND,
         "profile": profile,
         "inputs_per_entry_point": dict(sorted(COUNTS.items())),
-        "inputs_by_kind": {k: dict(sorted(v.items())) for k, v in sorted(DETAILS.items())},
+        "inputs_by_kind": {
+            k: dict(sorted(v.items())) for k, v in sorted(DETAILS.items())
+        },
         "tests": dict(_OUTCOMES),
         "exit_status": int(exitstatus),
         "seconds": round(time.time() - _START, 1),

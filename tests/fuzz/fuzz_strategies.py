@@ -72,7 +72,9 @@ json_tree = st.recursive(
     leaf,
     lambda children: st.one_of(
         st.lists(children, max_size=4),
-        st.dictionaries(st.one_of(nasty_text, st.sampled_from(WORDS)), children, max_size=4),
+        st.dictionaries(
+            st.one_of(nasty_text, st.sampled_from(WORDS)), children, max_size=4
+        ),
     ),
     max_leaves=20,
 )

@@ -32,20 +32,46 @@ from hypothesis import strategies as st
 
 from crossingguard.cli.app import app
 
-pytestmark = [pytest.mark.fuzz, pytest.mark.usefixtures("cli_on_tiny_model", "no_fsync")]
+pytestmark = [
+    pytest.mark.fuzz,
+    pytest.mark.usefixtures("cli_on_tiny_model", "no_fsync"),
+]
 runner = CliRunner()
 COMMAND = typer.main.get_command(app)
-POLICY = "version: 1\nname: fuzz\nconditions:\n  - {id: cake, hypotheses: [a cake recipe]}\n"
+POLICY = (
+    "version: 1\nname: fuzz\nconditions:\n  - {id: cake, hypotheses: [a cake recipe]}\n"
+)
 
 text = st.one_of(plain_text, plain_text, short_text, long_text)
-value = st.one_of(text, text, st.none(), st.integers(), st.floats(allow_nan=True), st.booleans(), st.lists(st.integers(), max_size=1))
+value = st.one_of(
+    text,
+    text,
+    st.none(),
+    st.integers(),
+    st.floats(allow_nan=True),
+    st.booleans(),
+    st.lists(st.integers(), max_size=1),
+)
 
 jsonl_line = st.one_of(
-    st.fixed_dictionaries({"text": value}, optional={"id": value, "other": value}).map(lambda d: dump_json(d).encode()),
-    st.fixed_dictionaries({"text": text}, optional={"id": st.integers()}).map(lambda d: json.dumps(d, ensure_ascii=False).encode("utf-8", "surrogatepass")),
+    st.fixed_dictionaries({"text": value}, optional={"id": value, "other": value}).map(
+        lambda d: dump_json(d).encode()
+    ),
+    st.fixed_dictionaries({"text": text}, optional={"id": st.integers()}).map(
+        lambda d: json.dumps(d, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    ),
     json_tree.map(lambda t: dump_json(t).encode()),
     st.binary(max_size=30),
-    st.sampled_from([b"", b"   ", b"\xef\xbb\xbf{\"text\": \"bom\"}", b"{\"text\": \"a\"", b"[1, 2]", b"null"]),
+    st.sampled_from(
+        [
+            b"",
+            b"   ",
+            b'\xef\xbb\xbf{"text": "bom"}',
+            b'{"text": "a"',
+            b"[1, 2]",
+            b"null",
+        ]
+    ),
 )
 
 
@@ -76,16 +102,52 @@ def dataset(draw: st.DrawFn) -> tuple[str, bytes]:
     if kind == "jsonl":
         return "in.jsonl", b"\n".join(draw(st.lists(jsonl_line, max_size=8)))
     if kind == "csv":
-        header = draw(st.sampled_from([("text", "id"), ("id", "text"), ("prompt", "id"), ("text", "text")]))
-        rows = draw(st.lists(st.tuples(st.one_of(text, st.just("")), st.one_of(st.integers(), plain_text, st.just(""))), max_size=6))
+        header = draw(
+            st.sampled_from(
+                [("text", "id"), ("id", "text"), ("prompt", "id"), ("text", "text")]
+            )
+        )
+        rows = draw(
+            st.lists(
+                st.tuples(
+                    st.one_of(text, st.just("")),
+                    st.one_of(st.integers(), plain_text, st.just("")),
+                ),
+                max_size=6,
+            )
+        )
         raw = _csv(rows, header)
         if draw(st.booleans()):  # a ragged record, a stray quote or a bad byte
-            raw += draw(st.sampled_from([b"a,b,c\n", b'"unclosed\n', b"\xff\xfe,1\n", b"\n\n"]))
+            raw += draw(
+                st.sampled_from([b"a,b,c\n", b'"unclosed\n', b"\xff\xfe,1\n", b"\n\n"])
+            )
         return "in.csv", raw
-    texts = draw(st.lists(st.one_of(plain_text, short_text.filter(lambda t: not any(0xD800 <= ord(c) <= 0xDFFF for c in t)), st.none()), max_size=6))
-    ids = draw(st.lists(st.one_of(st.integers(-(2**63), 2**63 - 1), st.none()), min_size=len(texts), max_size=len(texts)))
+    texts = draw(
+        st.lists(
+            st.one_of(
+                plain_text,
+                short_text.filter(
+                    lambda t: not any(0xD800 <= ord(c) <= 0xDFFF for c in t)
+                ),
+                st.none(),
+            ),
+            max_size=6,
+        )
+    )
+    ids = draw(
+        st.lists(
+            st.one_of(st.integers(-(2**63), 2**63 - 1), st.none()),
+            min_size=len(texts),
+            max_size=len(texts),
+        )
+    )
     sink = pa.BufferOutputStream()
-    pq.write_table(pa.table({"text": pa.array(texts, pa.string()), "id": pa.array(ids, pa.int64())}), sink)
+    pq.write_table(
+        pa.table(
+            {"text": pa.array(texts, pa.string()), "id": pa.array(ids, pa.int64())}
+        ),
+        sink,
+    )
     return "in.parquet", sink.getvalue().to_pybytes()
 
 
@@ -132,7 +194,19 @@ def check_accounted_for(out: Path, summary: dict[str, Any]) -> None:
         for part in sorted((out / "data").glob("*.parquet"))
         for row in pq.read_table(part).column("row").to_pylist()
     ]
-    errors = [json.loads(line) for line in (out / "errors.jsonl").read_text(encoding="utf-8").split("\n") if line] if (out / "errors.jsonl").exists() else []
+    errors = (
+        [
+            json.loads(line)
+            for line in (out / "errors.jsonl").read_text(encoding="utf-8").split("\n")
+            if line
+        ]
+        if (out / "errors.jsonl").exists()
+        else []
+    )
     assert all(e["kind"] and e["reason"] for e in errors)
-    assert len(scored) == summary["rows_out"] and len(errors) == summary["rows_rejected"]
-    assert sorted(scored + [e["row"] for e in errors]) == list(range(summary["rows_in"]))
+    assert (
+        len(scored) == summary["rows_out"] and len(errors) == summary["rows_rejected"]
+    )
+    assert sorted(scored + [e["row"] for e in errors]) == list(
+        range(summary["rows_in"])
+    )

@@ -39,7 +39,11 @@ COMMAND = typer.main.get_command(app)
 
 
 def invoke(
-    entry: str, args: list[str], *, stdin: bytes | None = None, ok: tuple[int, ...] = (0,)
+    entry: str,
+    args: list[str],
+    *,
+    stdin: bytes | None = None,
+    ok: tuple[int, ...] = (0,),
 ) -> Any:
     result = runner.invoke(COMMAND, args, input=stdin)
     record(entry, f"exit {result.exit_code}")
@@ -73,19 +77,25 @@ def write(path: Path, content: str | bytes) -> Path:
 cond = st.fixed_dictionaries(
     {
         "id": st.one_of(st.sampled_from(["weapons", "refund", "hate"]), nasty_text),
-        "hypotheses": st.lists(st.one_of(plain_text, nasty_text), min_size=1, max_size=2),
+        "hypotheses": st.lists(
+            st.one_of(plain_text, nasty_text), min_size=1, max_size=2
+        ),
     },
     optional={
         "threshold": st.one_of(st.floats(0, 1), st.floats(allow_nan=True)),
         "action": st.sampled_from(["block", "flag", "log"]),
-        "categories": st.lists(st.sampled_from([*list(CATEGORIES)[:4], "nope"]), max_size=2),
+        "categories": st.lists(
+            st.sampled_from([*list(CATEGORIES)[:4], "nope"]), max_size=2
+        ),
         "fire_on": st.sampled_from(["entailment", "contradiction"]),
     },
 )
 route = st.fixed_dictionaries(
     {
         "id": st.sampled_from(["billing", "tech", "other"]),
-        "hypotheses": st.lists(st.one_of(plain_text, nasty_text), min_size=1, max_size=2),
+        "hypotheses": st.lists(
+            st.one_of(plain_text, nasty_text), min_size=1, max_size=2
+        ),
     },
     optional={"threshold": st.floats(0, 1)},
 )
@@ -107,15 +117,28 @@ good_policy = st.fixed_dictionaries(
         "version": st.just(1),
         "conditions": st.lists(
             st.fixed_dictionaries(
-                {"id": st.sampled_from(["weapons", "refund", "hate", "cake"]), "hypotheses": st.lists(plain_text, min_size=1, max_size=2)},
-                optional={"threshold": st.floats(0, 1), "action": st.sampled_from(["block", "flag", "log"])},
+                {
+                    "id": st.sampled_from(["weapons", "refund", "hate", "cake"]),
+                    "hypotheses": st.lists(plain_text, min_size=1, max_size=2),
+                },
+                optional={
+                    "threshold": st.floats(0, 1),
+                    "action": st.sampled_from(["block", "flag", "log"]),
+                },
             ),
             min_size=1,
             max_size=3,
             unique_by=lambda c: c["id"],
         ),
     },
-    optional={"routes": st.lists(route.map(lambda r: {**r, "hypotheses": ["hello world"]}), min_size=1, max_size=3, unique_by=lambda r: r["id"])},
+    optional={
+        "routes": st.lists(
+            route.map(lambda r: {**r, "hypotheses": ["hello world"]}),
+            min_size=1,
+            max_size=3,
+            unique_by=lambda r: r["id"],
+        )
+    },
 )
 policy_file = st.one_of(
     good_policy.map(lambda d: ("yaml", d)),
@@ -138,7 +161,11 @@ def write_policy(folder: Path, spec: tuple[str, Any]) -> Path:
 
 
 routed_policy = good_policy.map(
-    lambda d: {**d, "routes": d.get("routes") or [{"id": "billing", "hypotheses": ["my bill is wrong"]}]}
+    lambda d: {
+        **d,
+        "routes": d.get("routes")
+        or [{"id": "billing", "hypotheses": ["my bill is wrong"]}],
+    }
 )
 argument = st.one_of(*[plain_text] * 4, nasty_text)
 
@@ -159,7 +186,12 @@ def option(bad: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     ),
     source=st.one_of(  # conditions, or a policy (both at once is an error, drawn less often)
         st.tuples(st.lists(plain_text, min_size=1, max_size=3), st.none()),
-        st.tuples(st.just([]), st.one_of(policy_file, st.sampled_from(["prompt-injection", "nope", "x.yaml"]))),
+        st.tuples(
+            st.just([]),
+            st.one_of(
+                policy_file, st.sampled_from(["prompt-injection", "nope", "x.yaml"])
+            ),
+        ),
         st.tuples(st.lists(argument, max_size=3), st.one_of(st.none(), policy_file)),
     ),
     threshold=option(st.sampled_from(["0.5", "0", "1", "nan", "-1", "2", "x", "inf"])),
@@ -180,11 +212,19 @@ def test_check(prompt: str, stdin: bytes, source: tuple[list[str], Any], thresho
         if threshold is not None:
             args += ["--threshold", threshold]
         args += ["--json"] * json_out + ["--exit-code"] * exit_code
-        result = invoke("CLI check", args, stdin=stdin, ok=(0, 1) if exit_code else (0,))
+        result = invoke(
+            "CLI check", args, stdin=stdin, ok=(0, 1) if exit_code else (0,)
+        )
         if result.exit_code in (0, 1) and json_out:
-            lines = [json.loads(line) for line in result.stdout.split("\n") if line]  # JSONL
-            assert [v["index"] for v in lines] == list(range(1, len(lines) + 1)) and lines
-            assert (result.exit_code == 1) == (exit_code and not all(v["allowed"] for v in lines))
+            lines = [
+                json.loads(line) for line in result.stdout.split("\n") if line
+            ]  # JSONL
+            assert [v["index"] for v in lines] == list(
+                range(1, len(lines) + 1)
+            ) and lines
+            assert (result.exit_code == 1) == (
+                exit_code and not all(v["allowed"] for v in lines)
+            )
 
 
 # ---------------------------------------------------------------- classify
@@ -196,7 +236,10 @@ pair_line = st.one_of(
     good_pair,
     good_pair,
     st.fixed_dictionaries(
-        {"premise": st.one_of(plain_text, nasty_text), "hypothesis": st.one_of(plain_text, nasty_text)},
+        {
+            "premise": st.one_of(plain_text, nasty_text),
+            "hypothesis": st.one_of(plain_text, nasty_text),
+        },
         optional={"id": st.integers(), "label": plain_text, "entailment": st.floats()},
     ).map(dump_json),
     json_tree.map(dump_json),
@@ -206,10 +249,16 @@ pair_line = st.one_of(
 
 
 @given(
-    lines=st.one_of(st.lists(good_pair, min_size=1, max_size=4), st.lists(pair_line, max_size=5)),
+    lines=st.one_of(
+        st.lists(good_pair, min_size=1, max_size=4), st.lists(pair_line, max_size=5)
+    ),
     raw=option(st.binary(max_size=40)),
-    output=st.sampled_from(["out.jsonl", "out.jsonl", "out.jsonl", ".", "missing/out.jsonl", "input.jsonl"]),
-    prefix=st.one_of(st.just(""), st.just(""), st.sampled_from(["nli_", "label"]), nasty_text),
+    output=st.sampled_from(
+        ["out.jsonl", "out.jsonl", "out.jsonl", ".", "missing/out.jsonl", "input.jsonl"]
+    ),
+    prefix=st.one_of(
+        st.just(""), st.just(""), st.sampled_from(["nli_", "label"]), nasty_text
+    ),
     max_chars=option(st.integers(-1, 200)),
     window=option(st.integers(0, 40)),
     batch_size=option(st.integers(0, 8)),
@@ -221,22 +270,47 @@ def test_classify(lines: list[str], raw: Any, output: str, prefix: str, max_char
         content: str | bytes = raw if raw is not None else "\n".join(lines)
         src = write(folder / "input.jsonl", content)
         out = folder / output
-        args = ["classify", "-i", str(src), "-o", str(out), "--prefix", prefix, "--no-progress"]
+        args = [
+            "classify",
+            "-i",
+            str(src),
+            "-o",
+            str(out),
+            "--prefix",
+            prefix,
+            "--no-progress",
+        ]
         for option, value in (("--max-prompt-chars", max_chars), ("--window-tokens", window),
                               ("--batch-size", batch_size)):  # fmt: skip
             if value is not None:
                 args += [option, str(value)]
         result = invoke("CLI classify", args)
         if result.exit_code == 0:
-            rows = [json.loads(line) for line in out.read_text(encoding="utf-8").split("\n") if line]
-            assert rows and all(row[f"{prefix}label"] in ("entailment", "neutral", "contradiction") for row in rows)
+            rows = [
+                json.loads(line)
+                for line in out.read_text(encoding="utf-8").split("\n")
+                if line
+            ]
+            assert rows and all(
+                row[f"{prefix}label"] in ("entailment", "neutral", "contradiction")
+                for row in rows
+            )
 
 
 # ---------------------------------------------------------------- route
 @given(
     policy=st.one_of(
         *[routed_policy.map(lambda d: ("yaml", d))] * 3,
-        policy_doc.map(lambda d: ("yaml", {**d, "routes": d.get("routes") or [{"id": "a", "hypotheses": ["hello world"]}]})),
+        policy_doc.map(
+            lambda d: (
+                "yaml",
+                {
+                    **d,
+                    "routes": d.get("routes")
+                    or [{"id": "a", "hypotheses": ["hello world"]}],
+                },
+            )
+        ),
         policy_file,
     ),
     prompt=argument,
@@ -251,13 +325,23 @@ def test_route(policy: Any, prompt: str, top: Any, json_out: bool) -> None:
         result = invoke("CLI route", args)
         if result.exit_code == 0 and json_out:
             answer = json.loads(result.stdout)
-            assert answer["route"] in (*answer["scores"], "none_of_the_above") or not answer["matched"]
+            assert (
+                answer["route"] in (*answer["scores"], "none_of_the_above")
+                or not answer["matched"]
+            )
 
 
 # ---------------------------------------------------------------- policy validate
 @given(
-    policy=st.one_of(policy_file, st.text(max_size=60).map(lambda t: ("raw", t.encode("utf-8", "surrogatepass")))),
-    as_name=option(st.one_of(nasty_text, st.sampled_from(["moderation", "nope", "x.json", "/", "."]))),
+    policy=st.one_of(
+        policy_file,
+        st.text(max_size=60).map(lambda t: ("raw", t.encode("utf-8", "surrogatepass"))),
+    ),
+    as_name=option(
+        st.one_of(
+            nasty_text, st.sampled_from(["moderation", "nope", "x.json", "/", "."])
+        )
+    ),
 )
 def test_policy_validate(policy: Any, as_name: Any) -> None:
     with _folder() as name:
@@ -271,7 +355,9 @@ def test_policy_validate(policy: Any, as_name: Any) -> None:
 example = st.fixed_dictionaries(
     {"text": st.one_of(plain_text, plain_text, nasty_text, st.none(), st.integers())},
     optional={
-        "harmful": st.one_of(st.booleans(), st.booleans(), st.none(), st.sampled_from(["yes", 1])),
+        "harmful": st.one_of(
+            st.booleans(), st.booleans(), st.none(), st.sampled_from(["yes", 1])
+        ),
         "categories": st.one_of(
             st.lists(st.sampled_from([*list(CATEGORIES)[:4], "nope"]), max_size=2),
             st.sampled_from(list(CATEGORIES)[:4]),
@@ -296,7 +382,9 @@ calibration_policy = st.fixed_dictionaries(
                 {
                     "id": st.sampled_from(["a", "b", "c"]),
                     "hypotheses": st.lists(plain_text, min_size=1, max_size=2),
-                    "categories": st.lists(st.sampled_from(list(CATEGORIES)[:4]), min_size=1, max_size=2),
+                    "categories": st.lists(
+                        st.sampled_from(list(CATEGORIES)[:4]), min_size=1, max_size=2
+                    ),
                 }
             ),
             min_size=1,
@@ -316,7 +404,9 @@ def stub_pr_curves() -> Iterator[list[Any]]:
     seen: list[Any] = []
 
     def save(result: Any, path: Any) -> Path:
-        assert result.conditions and all(c.id in result.curves for c in result.conditions)
+        assert result.conditions and all(
+            c.id in result.curves for c in result.conditions
+        )
         seen.append(result)
         return Path(path)
 
@@ -334,14 +424,20 @@ def stub_pr_curves() -> Iterator[list[Any]]:
         st.lists(st.one_of(example.map(dump_json), st.text(max_size=20)), max_size=12),
     ),
     raw=option(st.binary(max_size=30)),
-    target=st.sampled_from(["f1"] * 4 + ["precision=0.9", "recall=0.5", "precision=2", "recall=0", "x", ""]),
+    target=st.sampled_from(
+        ["f1"] * 4 + ["precision=0.9", "recall=0.5", "precision=2", "recall=0", "x", ""]
+    ),
     split=st.sampled_from(["all"] * 6 + ["select", "eval", "bad"]),
     limit=option(st.integers(-1, 6)),
 )
-def test_calibrate(policy: Any, rows: list[str], raw: Any, target: str, split: str, limit: Any) -> None:
+def test_calibrate(
+    policy: Any, rows: list[str], raw: Any, target: str, split: str, limit: Any
+) -> None:
     with _folder() as name:
         folder = Path(name)
-        data = write(folder / "labeled.jsonl", raw if raw is not None else "\n".join(rows))
+        data = write(
+            folder / "labeled.jsonl", raw if raw is not None else "\n".join(rows)
+        )
         out = folder / "calibrated.yaml"
         args = ["calibrate", str(write_policy(folder, policy)), "--data", str(data), "--target", target,
                 "--split", split, "--out", str(out)]  # fmt: skip
@@ -349,4 +445,3 @@ def test_calibrate(policy: Any, rows: list[str], raw: Any, target: str, split: s
         result = invoke("CLI calibrate", args)
         if result.exit_code == 0:
             load_policy(out)  # what calibrate writes is a valid policy
-

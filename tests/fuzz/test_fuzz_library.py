@@ -65,11 +65,16 @@ clean_text = st.one_of(plain_text, plain_text, long_text)
 
 
 @given(
-    pairs=st.one_of(st.lists(st.tuples(clean_text, plain_text), max_size=6), st.lists(pair, max_size=6)),
+    pairs=st.one_of(
+        st.lists(st.tuples(clean_text, plain_text), max_size=6),
+        st.lists(pair, max_size=6),
+    ),
     batch_size=st.one_of(st.integers(-2, 70), st.just(64)),
     max_chars=st.one_of(st.just(MAX_PROMPT_CHARS), st.integers(1, 20_000), st.none()),
 )
-def test_scorer_predict(tiny_scorer: Any, pairs: list[Any], batch_size: int, max_chars: Any) -> None:
+def test_scorer_predict(
+    tiny_scorer: Any, pairs: list[Any], batch_size: int, max_chars: Any
+) -> None:
     tiny_scorer.max_prompt_chars = max_chars
     invalid = any(_pair_problem(p, max_chars) for p in pairs) or batch_size < 1
     try:
@@ -105,7 +110,10 @@ condition = st.one_of(
         name=st.one_of(st.none(), nasty_text),
         threshold=threshold,
         fire_on=st.sampled_from(["entailment", "contradiction", "neutral", ""]),
-        hypotheses=st.one_of(st.just(()), st.lists(st.one_of(plain_text, nasty_text), max_size=3).map(tuple)),
+        hypotheses=st.one_of(
+            st.just(()),
+            st.lists(st.one_of(plain_text, nasty_text), max_size=3).map(tuple),
+        ),
         aggregation=st.sampled_from(["max", "mean", "min", "median"]),
         action=st.sampled_from(["block", "flag", "log", "allow"]),
     ),
@@ -116,12 +124,26 @@ prompt = st.one_of(nasty_text, plain_text, st.none(), st.integers())
 
 
 @given(
-    prompts=st.one_of(st.lists(clean_text, min_size=1, max_size=5), st.lists(prompt, max_size=5), plain_text),
-    conditions=st.one_of(st.none(), st.lists(plain_text, min_size=1, max_size=3), st.lists(condition, max_size=4), plain_text),
+    prompts=st.one_of(
+        st.lists(clean_text, min_size=1, max_size=5),
+        st.lists(prompt, max_size=5),
+        plain_text,
+    ),
+    conditions=st.one_of(
+        st.none(),
+        st.lists(plain_text, min_size=1, max_size=3),
+        st.lists(condition, max_size=4),
+        plain_text,
+    ),
     default=st.one_of(st.none(), st.floats(0, 1), threshold),
 )
-def test_guard_check_batch(tiny_scorer: Any, prompts: Any, conditions: Any, default: Any) -> None:
-    guard = Guard(tiny_scorer, conditions=[Condition("the prompt asks for a weapon", threshold=0.5)])
+def test_guard_check_batch(
+    tiny_scorer: Any, prompts: Any, conditions: Any, default: Any
+) -> None:
+    guard = Guard(
+        tiny_scorer,
+        conditions=[Condition("the prompt asks for a weapon", threshold=0.5)],
+    )
     try:
         verdicts = guard.check_batch(prompts, conditions=conditions, threshold=default)
     except InputError as exc:
@@ -136,5 +158,6 @@ def test_guard_check_batch(tiny_scorer: Any, prompts: Any, conditions: Any, defa
         for r in verdict.results:
             assert 0 <= r.threshold <= 1 and not math.isnan(r.score)
             assert r.fired == (r.score >= r.threshold)
-            assert math.isclose(r.entailment + r.neutral + r.contradiction, 1.0, abs_tol=1e-4)
-
+            assert math.isclose(
+                r.entailment + r.neutral + r.contradiction, 1.0, abs_tol=1e-4
+            )

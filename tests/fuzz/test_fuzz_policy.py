@@ -38,12 +38,16 @@ condition = st.fixed_dictionaries(
     {"id": ident, "hypotheses": st.lists(plain_text, min_size=1, max_size=3)},
     optional={
         "threshold": threshold,
-        "thresholds": st.dictionaries(st.sampled_from(["model", " m", ""]), threshold, max_size=2),
+        "thresholds": st.dictionaries(
+            st.sampled_from(["model", " m", ""]), threshold, max_size=2
+        ),
         "action": st.sampled_from(["block", "flag", "log", "allow"]),
         "severity": st.sampled_from(["low", "medium", "high", "critical", "extreme"]),
         "aggregation": st.sampled_from(["max", "mean", "min", "sum"]),
         "fire_on": st.sampled_from(["entailment", "contradiction", "neutral"]),
-        "template": st.sampled_from(["{}", "The prompt asks for {}", "no placeholder", "{} {}"]),
+        "template": st.sampled_from(
+            ["{}", "The prompt asks for {}", "no placeholder", "{} {}"]
+        ),
         "categories": st.lists(plain_text, max_size=2),
         "description": nasty_text,
     },
@@ -58,8 +62,13 @@ policy_dict = st.fixed_dictionaries(
         "name": nasty_text,
         "description": nasty_text,
         "model": st.one_of(st.none(), plain_text),
-        "packs": st.lists(st.sampled_from(["moderation", "prompt-injection", "nope"]), max_size=2),
-        "defaults": st.fixed_dictionaries({}, optional={"threshold": threshold, "template": st.sampled_from(["{}", "x"])}),
+        "packs": st.lists(
+            st.sampled_from(["moderation", "prompt-injection", "nope"]), max_size=2
+        ),
+        "defaults": st.fixed_dictionaries(
+            {},
+            optional={"threshold": threshold, "template": st.sampled_from(["{}", "x"])},
+        ),
         "conditions": st.lists(condition, max_size=4),
         "routes": st.lists(route, max_size=3),
         "routing": st.fixed_dictionaries(
@@ -81,10 +90,17 @@ valid_policy = st.fixed_dictionaries(
         "version": st.just(1),
         "conditions": st.lists(
             st.fixed_dictionaries(
-                {"id": plain_id, "hypotheses": st.lists(plain_text, min_size=1, max_size=3)},
+                {
+                    "id": plain_id,
+                    "hypotheses": st.lists(plain_text, min_size=1, max_size=3),
+                },
                 optional={
                     "threshold": st.floats(0, 1),
-                    "thresholds": st.dictionaries(st.sampled_from(["crossingguard-nli-mini", "m"]), st.floats(0, 1), max_size=2),
+                    "thresholds": st.dictionaries(
+                        st.sampled_from(["crossingguard-nli-mini", "m"]),
+                        st.floats(0, 1),
+                        max_size=2,
+                    ),
                     "action": st.sampled_from(["block", "flag", "log"]),
                     "severity": st.sampled_from(["low", "medium", "high", "critical"]),
                     "aggregation": st.sampled_from(["max", "mean", "min"]),
@@ -103,9 +119,16 @@ valid_policy = st.fixed_dictionaries(
         "name": plain_text,
         "description": plain_text,
         "packs": st.lists(st.sampled_from(["prompt-injection"]), max_size=1),
-        "defaults": st.fixed_dictionaries({}, optional={"threshold": st.floats(0, 1), "template": st.just("{}")}),
+        "defaults": st.fixed_dictionaries(
+            {}, optional={"threshold": st.floats(0, 1), "template": st.just("{}")}
+        ),
         "routes": st.lists(
-            st.fixed_dictionaries({"id": st.sampled_from(["billing", "tech"]), "hypotheses": st.lists(plain_text, min_size=1, max_size=2)}),
+            st.fixed_dictionaries(
+                {
+                    "id": st.sampled_from(["billing", "tech"]),
+                    "hypotheses": st.lists(plain_text, min_size=1, max_size=2),
+                }
+            ),
             max_size=2,
             unique_by=lambda r: r["id"],
         ),
@@ -161,15 +184,22 @@ def load_text(text: str | bytes, suffix: str) -> str:
 
 
 @share(4)
-@given(data=st.one_of(valid_policy, policy_dict), suffix=st.sampled_from([".yaml", ".json"]))
+@given(
+    data=st.one_of(valid_policy, policy_dict),
+    suffix=st.sampled_from([".yaml", ".json"]),
+)
 def test_generated_policies_load_or_say_why(data: dict[str, Any], suffix: str) -> None:
-    outcome = load_text(dump_json(data) if suffix == ".json" else dump_yaml(data), suffix)
+    outcome = load_text(
+        dump_json(data) if suffix == ".json" else dump_yaml(data), suffix
+    )
     record("policy loader", f"policy-shaped {outcome}")
 
 
 @share(4)
 @given(data=valid_policy, pick=st.data(), new=st.one_of(leaf, json_tree))
-def test_a_wrong_value_at_any_path_is_a_policy_error(data: dict[str, Any], pick: st.DataObject, new: Any) -> None:
+def test_a_wrong_value_at_any_path_is_a_policy_error(
+    data: dict[str, Any], pick: st.DataObject, new: Any
+) -> None:
     path = pick.draw(st.sampled_from(_paths(data)))
     bad = _replace(data, path, new)
     try:
@@ -185,7 +215,9 @@ def test_a_wrong_value_at_any_path_is_a_policy_error(data: dict[str, Any], pick:
 @share(4)
 @given(tree=json_tree, suffix=st.sampled_from([".yaml", ".json"]))
 def test_random_trees_are_policy_errors(tree: Any, suffix: str) -> None:
-    outcome = load_text(dump_json(tree) if suffix == ".json" else dump_yaml(tree), suffix)
+    outcome = load_text(
+        dump_json(tree) if suffix == ".json" else dump_yaml(tree), suffix
+    )
     record("policy loader", f"random tree {outcome}")
 
 

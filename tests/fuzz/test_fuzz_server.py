@@ -33,7 +33,13 @@ pytestmark = pytest.mark.fuzz
 
 POLICIES = ["shop", "prompt-injection"]
 text = st.one_of(plain_text, plain_text, short_text, long_text)
-maybe = st.one_of(st.none(), st.integers(), st.floats(allow_nan=True), st.booleans(), st.lists(st.integers(), max_size=1))
+maybe = st.one_of(
+    st.none(),
+    st.integers(),
+    st.floats(allow_nan=True),
+    st.booleans(),
+    st.lists(st.integers(), max_size=1),
+)
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +77,12 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
             yield test_client
 
 
-threshold = st.one_of(st.floats(0, 1), st.floats(0, 1), st.floats(allow_nan=True, allow_infinity=True), maybe)
+threshold = st.one_of(
+    st.floats(0, 1),
+    st.floats(0, 1),
+    st.floats(allow_nan=True, allow_infinity=True),
+    maybe,
+)
 condition = st.one_of(
     text,
     st.fixed_dictionaries(
@@ -97,7 +108,13 @@ prompts = st.one_of(
     text,
     maybe,
 )
-policy = st.one_of(st.none(), st.sampled_from(POLICIES), st.sampled_from([*POLICIES, "nope", ""]), short_text, maybe)
+policy = st.one_of(
+    st.none(),
+    st.sampled_from(POLICIES),
+    st.sampled_from([*POLICIES, "nope", ""]),
+    short_text,
+    maybe,
+)
 
 bodies = {
     "/v1/moderations": st.fixed_dictionaries(
@@ -108,8 +125,10 @@ bodies = {
                 st.lists(
                     st.one_of(
                         text,
-                        st.fixed_dictionaries({"type": st.sampled_from(["text", "image_url", ""])},
-                                              optional={"text": st.one_of(text, maybe)}),
+                        st.fixed_dictionaries(
+                            {"type": st.sampled_from(["text", "image_url", ""])},
+                            optional={"text": st.one_of(text, maybe)},
+                        ),
                         maybe,
                     ),
                     max_size=5,
@@ -118,7 +137,9 @@ bodies = {
             )
         },
         optional={
-            "model": st.one_of(st.sampled_from(["omni-moderation-latest", *POLICIES]), policy),
+            "model": st.one_of(
+                st.sampled_from(["omni-moderation-latest", *POLICIES]), policy
+            ),
             "user": short_text,
         },
     ),
@@ -126,7 +147,12 @@ bodies = {
         {"prompts": prompts},
         optional={
             "policy": policy,
-            "conditions": st.one_of(valid, st.lists(condition, max_size=5), st.integers(0, 40).map(lambda n: ["a gun"] * n), maybe),
+            "conditions": st.one_of(
+                valid,
+                st.lists(condition, max_size=5),
+                st.integers(0, 40).map(lambda n: ["a gun"] * n),
+                maybe,
+            ),
             "threshold": threshold,
         },
     ),
@@ -134,13 +160,23 @@ bodies = {
         {
             "pairs": st.one_of(
                 st.lists(
-                    st.fixed_dictionaries({"premise": st.one_of(plain_text, short_text), "hypothesis": plain_text}),
+                    st.fixed_dictionaries(
+                        {
+                            "premise": st.one_of(plain_text, short_text),
+                            "hypothesis": plain_text,
+                        }
+                    ),
                     min_size=1,
                     max_size=4,
                 ),
                 st.lists(
                     st.one_of(
-                        st.fixed_dictionaries({"premise": st.one_of(text, maybe), "hypothesis": st.one_of(text, maybe)}),
+                        st.fixed_dictionaries(
+                            {
+                                "premise": st.one_of(text, maybe),
+                                "hypothesis": st.one_of(text, maybe),
+                            }
+                        ),
                         st.lists(text, max_size=2),
                         maybe,
                     ),
@@ -150,7 +186,9 @@ bodies = {
             )
         }
     ),
-    "/v1/route": st.fixed_dictionaries({"prompts": prompts}, optional={"policy": policy}),
+    "/v1/route": st.fixed_dictionaries(
+        {"prompts": prompts}, optional={"policy": policy}
+    ),
 }
 
 
@@ -158,7 +196,14 @@ bodies = {
 def request(draw: st.DrawFn) -> tuple[str, str, bytes, dict[str, str]]:
     kind = draw(st.sampled_from(["shaped"] * 6 + ["tree", "bytes", "other"]))
     path = draw(st.sampled_from(list(bodies)))
-    headers = {"content-type": draw(st.sampled_from(["application/json"] * 12 + ["text/plain", "application/x-www-form-urlencoded", ""]))}
+    headers = {
+        "content-type": draw(
+            st.sampled_from(
+                ["application/json"] * 12
+                + ["text/plain", "application/x-www-form-urlencoded", ""]
+            )
+        )
+    }
     if kind == "shaped":
         return "POST", path, dump_json(draw(bodies[path])).encode("ascii"), headers
     if kind == "tree":
@@ -166,15 +211,34 @@ def request(draw: st.DrawFn) -> tuple[str, str, bytes, dict[str, str]]:
     if kind == "bytes":
         return "POST", path, draw(st.binary(max_size=80)), headers
     method = draw(st.sampled_from(["GET", "PUT", "DELETE", "POST"]))
-    other = draw(st.sampled_from(["/v1/policies", "/healthz", "/readyz", "/metrics", "/v1/nope", "/v1/check/..", "/%ff"]))
+    other = draw(
+        st.sampled_from(
+            [
+                "/v1/policies",
+                "/healthz",
+                "/readyz",
+                "/metrics",
+                "/v1/nope",
+                "/v1/check/..",
+                "/%ff",
+            ]
+        )
+    )
     return method, other, b"", headers
 
 
 @given(req=request())
-def test_server(client: TestClient, req: tuple[str, str, bytes, dict[str, str]]) -> None:
+def test_server(
+    client: TestClient, req: tuple[str, str, bytes, dict[str, str]]
+) -> None:
     method, path, body, headers = req
     response = client.request(method, path, content=body, headers=headers)
-    record("server", f"{path} {response.status_code}" if path in bodies else f"other {response.status_code}")
+    record(
+        "server",
+        f"{path} {response.status_code}"
+        if path in bodies
+        else f"other {response.status_code}",
+    )
     status = response.status_code
     assert status in (200, 400, 404, 405, 413, 422), (status, response.text[:300])
     if path == "/metrics" and status == 200:
@@ -200,11 +264,16 @@ def _check_answer(path: str, sent: dict[str, Any], data: dict[str, Any]) -> None
         for result in data["results"]:
             assert result["flagged"] == any(result["categories"].values())
     elif path == "/v1/check":
-        assert [v["index"] for v in data["verdicts"]] == list(range(1, len(sent["prompts"]) + 1))
+        assert [v["index"] for v in data["verdicts"]] == list(
+            range(1, len(sent["prompts"]) + 1)
+        )
     elif path == "/v1/classify":
         assert len(data["results"]) == len(sent["pairs"])
         for row in data["results"]:
-            assert abs(row["entailment"] + row["neutral"] + row["contradiction"] - 1) < 1e-4
+            assert (
+                abs(row["entailment"] + row["neutral"] + row["contradiction"] - 1)
+                < 1e-4
+            )
     elif path == "/v1/route":
         assert len(data["routes"]) == len(sent["prompts"])
 
@@ -212,5 +281,7 @@ def _check_answer(path: str, sent: dict[str, Any], data: dict[str, Any]) -> None
 def test_the_fuzzed_app_answers(client: TestClient) -> None:
     """The fixture is the app the property runs against: ready, with both policies."""
     assert client.get("/readyz").json()["policies"] == POLICIES
-    ok = client.post("/v1/check", json={"prompts": ["i want to buy a gun"], "policy": "shop"})
+    ok = client.post(
+        "/v1/check", json={"prompts": ["i want to buy a gun"], "policy": "shop"}
+    )
     assert ok.status_code == 200 and ok.json()["verdicts"][0]["action"] == "block"

@@ -31,9 +31,13 @@ def command() -> Any:
 
 
 # ------------------------------------------------------------------ library
-def test_long_prompt_is_refused_at_the_default_and_windowed_when_allowed(tiny_scorer: Any) -> None:
+def test_long_prompt_is_refused_at_the_default_and_windowed_when_allowed(
+    tiny_scorer: Any,
+) -> None:
     megabyte = "the cat sat on the mat. " * 43_691  # 1 MB
-    with pytest.raises(InputError, match="more than the limit of 10,000.*max_prompt_chars"):
+    with pytest.raises(
+        InputError, match="more than the limit of 10,000.*max_prompt_chars"
+    ):
         tiny_scorer.predict([(megabyte, "a cat")])
     long = megabyte[:40_000]
     tiny_scorer.max_prompt_chars = None
@@ -46,39 +50,57 @@ def test_long_prompt_is_refused_at_the_default_and_windowed_when_allowed(tiny_sc
 
 
 def test_hypothesis_longer_than_the_window(tiny_scorer: Any) -> None:
-    with pytest.raises(InputError, match="hypothesis: too long for this model.*shorten the condition"):
+    with pytest.raises(
+        InputError, match="hypothesis: too long for this model.*shorten the condition"
+    ):
         tiny_scorer.predict([("the cat sat. " * 40, "a " * 200)])
 
 
 def test_pairs_per_call(tiny_scorer: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tiny_scorer, "max_pairs", 3)
-    with pytest.raises(InputError, match="4 pairs in one call, more than the limit of 3"):
+    with pytest.raises(
+        InputError, match="4 pairs in one call, more than the limit of 3"
+    ):
         tiny_scorer.predict([("the cat", "a cat")] * 4)
 
 
-def test_the_guard_splits_its_pairs_without_changing_a_score(tiny_scorer: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_guard_splits_its_pairs_without_changing_a_score(
+    tiny_scorer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     prompts = [f"the cat sat on mat {i}" for i in range(7)]
     conditions = ["a cat", "a dog sat", "the mat"]
     whole = Guard(tiny_scorer, conditions=conditions, cache_size=0).check_batch(prompts)
     monkeypatch.setattr(tiny_scorer, "max_pairs", 4)  # 21 pairs: six scorer calls
     split = Guard(tiny_scorer, conditions=conditions, cache_size=0).check_batch(prompts)
     for a, b in zip(whole, split, strict=True):
-        assert [r.score for r in a.results] == pytest.approx([r.score for r in b.results], abs=1e-6)
+        assert [r.score for r in a.results] == pytest.approx(
+            [r.score for r in b.results], abs=1e-6
+        )
 
 
 def test_ten_thousand_prompts_in_one_call(tiny_scorer: Any) -> None:
-    prompts = [f"prompt number {i} asks about the weather" for i in range(limits.MAX_PROMPTS_PER_CALL)]
-    guard = Guard(tiny_scorer, conditions=[Condition("the prompt asks about the weather")])
+    prompts = [
+        f"prompt number {i} asks about the weather"
+        for i in range(limits.MAX_PROMPTS_PER_CALL)
+    ]
+    guard = Guard(
+        tiny_scorer, conditions=[Condition("the prompt asks about the weather")]
+    )
     verdicts = guard.check_batch(prompts)
     assert len(verdicts) == limits.MAX_PROMPTS_PER_CALL
-    with pytest.raises(InputError, match="10,001 prompts in one call.*crossingguard batch"):
+    with pytest.raises(
+        InputError, match="10,001 prompts in one call.*crossingguard batch"
+    ):
         guard.check_batch([*prompts, "one more"])
 
 
 def test_conditions_and_hypotheses_per_guard(tiny_scorer: Any) -> None:
     with pytest.raises(InputError, match="257 conditions, more than the limit of 256"):
         Guard(tiny_scorer, conditions=[f"claim {i}" for i in range(257)])
-    many = [Condition(f"claim {i}", hypotheses=tuple(f"claim {i} {j}" for j in range(5))) for i in range(210)]
+    many = [
+        Condition(f"claim {i}", hypotheses=tuple(f"claim {i} {j}" for j in range(5)))
+        for i in range(210)
+    ]
     with pytest.raises(InputError, match="1,050 hypotheses in 210 conditions"):
         Guard(tiny_scorer, conditions=many)
 
@@ -91,20 +113,29 @@ def _policy(tmp_path: Path, text: str, name: str = "p.yaml") -> Path:
 
 
 def test_policy_file_size(tmp_path: Path) -> None:
-    path = _policy(tmp_path, "version: 1\ndescription: " + "x" * limits.MAX_POLICY_BYTES + "\n")
+    path = _policy(
+        tmp_path, "version: 1\ndescription: " + "x" * limits.MAX_POLICY_BYTES + "\n"
+    )
     with pytest.raises(PolicyError, match="larger than the limit of 1,048,576 bytes"):
         load_policy(path)
 
 
 def test_policy_conditions_limit(tmp_path: Path) -> None:
-    rows = "".join(f"  - {{id: c{i}, hypotheses: [claim {i}]}}\n" for i in range(limits.MAX_CONDITIONS + 1))
-    with pytest.raises(PolicyError, match="257 conditions .*more than the limit of 256"):
+    rows = "".join(
+        f"  - {{id: c{i}, hypotheses: [claim {i}]}}\n"
+        for i in range(limits.MAX_CONDITIONS + 1)
+    )
+    with pytest.raises(
+        PolicyError, match="257 conditions .*more than the limit of 256"
+    ):
         load_policy(_policy(tmp_path, "version: 1\nconditions:\n" + rows))
 
 
 def test_yaml_alias_bomb_is_refused_at_once(tmp_path: Path) -> None:
     lines = ["version: 1", "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
-    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 10)]
+    lines += [
+        f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 10)
+    ]
     lines.append("description: *a9")  # 9**10 = 3.5 billion values
     start = time.perf_counter()
     with pytest.raises(PolicyError, match="more than 100,000 values once YAML aliases"):
@@ -150,14 +181,24 @@ def test_cli_check_refuses_more_prompts_than_one_call(command: Any) -> None:
 
 
 @pytest.mark.usefixtures("cli_on_tiny_model")
-def test_cli_classify_pairs_limit(command: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_classify_pairs_limit(
+    command: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from crossingguard.cli import classify
 
     monkeypatch.setattr(classify, "MAX_PAIRS_PER_CALL", 2)
     src = tmp_path / "in.jsonl"
-    src.write_text("".join(json.dumps({"premise": "a", "hypothesis": "b"}) + "\n" for _ in range(3)))
-    result = runner.invoke(command, ["classify", "-i", str(src), "-o", str(tmp_path / "o.jsonl")])
-    assert result.exit_code == 2 and "3 pairs, more than the limit of 2" in result.stderr
+    src.write_text(
+        "".join(
+            json.dumps({"premise": "a", "hypothesis": "b"}) + "\n" for _ in range(3)
+        )
+    )
+    result = runner.invoke(
+        command, ["classify", "-i", str(src), "-o", str(tmp_path / "o.jsonl")]
+    )
+    assert (
+        result.exit_code == 2 and "3 pairs, more than the limit of 2" in result.stderr
+    )
 
 
 @pytest.mark.usefixtures("cli_on_tiny_model")
@@ -175,7 +216,17 @@ def test_cli_invalid_utf8_argv_in_a_real_process(tiny_model_dir: Path) -> None:
 
     code = "import sys; from crossingguard.cli.app import main; sys.argv[0] = 'crossingguard'; main()"
     proc = subprocess.run(
-        [sys.executable, "-c", code, b"check", b"\xff\xfe prompt", b"-c", b"claim", b"-m", str(tiny_model_dir).encode()],
+        [
+            sys.executable,
+            "-c",
+            code,
+            b"check",
+            b"\xff\xfe prompt",
+            b"-c",
+            b"claim",
+            b"-m",
+            str(tiny_model_dir).encode(),
+        ],
         capture_output=True,
         timeout=300,
         check=False,
@@ -185,7 +236,9 @@ def test_cli_invalid_utf8_argv_in_a_real_process(tiny_model_dir: Path) -> None:
 
 
 def test_cli_serve_refuses_more_prompts_than_a_guard_call(command: Any) -> None:
-    result = runner.invoke(command, ["serve", "--max-prompts", str(limits.MAX_PROMPTS_PER_CALL + 1)])
+    result = runner.invoke(
+        command, ["serve", "--max-prompts", str(limits.MAX_PROMPTS_PER_CALL + 1)]
+    )
     assert result.exit_code == 2 and "--max-prompts" in result.stderr
 
 
@@ -197,7 +250,12 @@ def test_server_limits_come_from_the_shared_definitions() -> None:
     from crossingguard.serve import ServeSettings
 
     settings = ServeSettings()
-    assert (settings.max_prompt_chars, settings.max_prompts, settings.max_conditions, settings.max_body_bytes) == (
+    assert (
+        settings.max_prompt_chars,
+        settings.max_prompts,
+        settings.max_conditions,
+        settings.max_body_bytes,
+    ) == (
         limits.MAX_PROMPT_CHARS,
         limits.MAX_REQUEST_PROMPTS,
         limits.MAX_REQUEST_HYPOTHESES,
@@ -214,11 +272,15 @@ def test_server_scorer_takes_the_request_limit(tiny_model_dir: Path) -> None:
     from crossingguard.serve import ServeSettings
     from crossingguard.serve.service import default_scorer_factory
 
-    scorer = default_scorer_factory(ServeSettings(max_prompt_chars=50_000, backend="onnx"))(str(tiny_model_dir))
+    scorer = default_scorer_factory(
+        ServeSettings(max_prompt_chars=50_000, backend="onnx")
+    )(str(tiny_model_dir))
     assert scorer.max_prompt_chars == 50_000
 
 
-@pytest.mark.filterwarnings("ignore::UserWarning")  # the fake model has no fitted thresholds
+@pytest.mark.filterwarnings(
+    "ignore::UserWarning"
+)  # the fake model has no fitted thresholds
 def test_server_answers_limits_with_413_and_surrogates_with_422() -> None:
     pytest.importorskip("fastapi")
     from fakes import FakeScorer
@@ -226,37 +288,63 @@ def test_server_answers_limits_with_413_and_surrogates_with_422() -> None:
 
     from crossingguard.serve import ServeSettings, create_app
 
-    app = create_app(ServeSettings(policies=("prompt-injection",), warmup=False), scorer_factory=lambda m: FakeScorer())
+    app = create_app(
+        ServeSettings(policies=("prompt-injection",), warmup=False),
+        scorer_factory=lambda m: FakeScorer(),
+    )
     with TestClient(app) as client:
         deadline = time.monotonic() + 30
         while client.get("/readyz").status_code != 200 and time.monotonic() < deadline:
             time.sleep(0.01)
-        long = client.post("/v1/check", json={"prompts": ["x" * (limits.MAX_PROMPT_CHARS + 1)]})
-        many = client.post("/v1/check", json={"prompts": ["x"] * (limits.MAX_REQUEST_PROMPTS + 1)})
+        long = client.post(
+            "/v1/check", json={"prompts": ["x" * (limits.MAX_PROMPT_CHARS + 1)]}
+        )
+        many = client.post(
+            "/v1/check", json={"prompts": ["x"] * (limits.MAX_REQUEST_PROMPTS + 1)}
+        )
         bad = client.post(
             "/v1/classify",
             content=b'{"pairs": [{"premise": "a\\ud800", "hypothesis": "b"}]}',
             headers={"content-type": "application/json"},
         )
-    assert long.status_code == 413 and "10001 characters, the limit is 10000" in long.json()["error"]["message"]
-    assert many.status_code == 413 and many.json()["error"]["code"] == "too_many_prompts"
+    assert (
+        long.status_code == 413
+        and "10001 characters, the limit is 10000" in long.json()["error"]["message"]
+    )
+    assert (
+        many.status_code == 413 and many.json()["error"]["code"] == "too_many_prompts"
+    )
     assert bad.status_code == 422 and "lone surrogate" in bad.json()["error"]["message"]
 
 
 # ------------------------------------------------------------------ batch
-def test_batch_rejects_too_long_and_invalid_rows_and_scores_the_rest(tmp_path: Path) -> None:
+def test_batch_rejects_too_long_and_invalid_rows_and_scores_the_rest(
+    tmp_path: Path,
+) -> None:
     pytest.importorskip("pyarrow")
     from fakes import FakeScorer
 
     from crossingguard.batch.job import BatchJob
     from crossingguard.batch.local import run_local
 
-    rows = [{"text": "a cake recipe please"}, {"text": "x " * limits.MAX_PROMPT_CHARS}, {"text": "bad \ud800"}]
+    rows = [
+        {"text": "a cake recipe please"},
+        {"text": "x " * limits.MAX_PROMPT_CHARS},
+        {"text": "bad \ud800"},
+    ]
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    policy = load_policy(_policy(tmp_path, "version: 1\nconditions:\n  - {id: cake, hypotheses: [a cake recipe]}\n"))
+    policy = load_policy(
+        _policy(
+            tmp_path,
+            "version: 1\nconditions:\n  - {id: cake, hypotheses: [a cake recipe]}\n",
+        )
+    )
     job = BatchJob(policy, src, tmp_path / "out", progress=False)
     summary = run_local(job, guard=Guard(FakeScorer(), policy=policy))
     assert (summary["rows_out"], summary["rows_rejected"]) == (1, 2)
-    kinds = [json.loads(line)["kind"] for line in (tmp_path / "out" / "errors.jsonl").read_text().splitlines()]
+    kinds = [
+        json.loads(line)["kind"]
+        for line in (tmp_path / "out" / "errors.jsonl").read_text().splitlines()
+    ]
     assert kinds == ["too_long", "invalid_text"]

@@ -96,7 +96,13 @@ def test_build_routing_set_holds_out_intents(routing_data: Path) -> None:
 
 
 def test_build_routing_set_keeps_only_the_given_intents(routing_data: Path) -> None:
-    keep = ["card_arrival", "card_linking", "exchange_rate", "lost_or_stolen_card", "top_up_failed"]
+    keep = [
+        "card_arrival",
+        "card_linking",
+        "exchange_rate",
+        "lost_or_stolen_card",
+        "top_up_failed",
+    ]
     rset = build_routing_set("banking77", oos_fraction=0.2, intents=keep, seed=1)
     assert len(rset.routes) == 4 and len(rset.oos_intents) == 1
     assert {r.id for r in rset.routes} | set(rset.oos_intents) == set(keep)

@@ -86,7 +86,9 @@ def test_build_keeps_banking77_held_out_and_splits_clean(routing_data: Path) -> 
 def test_embedding_neighbours_are_the_hard_negatives(routing_data: Path) -> None:
     from routing_fakes import FakeEmbedder
 
-    pairs = build_intent_pairs(seed=0, max_per_intent=3, embedder=FakeEmbedder(), extra_sets=("dstc11",))
+    pairs = build_intent_pairs(
+        seed=0, max_per_intent=3, embedder=FakeEmbedder(), extra_sets=("dstc11",)
+    )
     assert pairs.report["hard_negatives"] == "embedding neighbours"
     u = Utterance("turn the lights off", "iot_hue_lightoff", "hwu64", "train")
     near = [
@@ -128,7 +130,9 @@ def test_catalog_pairs_multi_label_siblings_and_never_denied() -> None:
     from crossingguard.toolkit.routing.intent_pairs import catalog_pairs
 
     cat = _cat()
-    row = IntentRow("my card is gone, close my account", ("b", "g"), "t", "train", "bank")
+    row = IntentRow(
+        "my card is gone, close my account", ("b", "g"), "t", "train", "bank"
+    )
     seen_ent, seen_con = set(), set()
     for seed in range(60):
         for r in catalog_pairs(row, cat, ["a", "b", "c", "d", "g"], ["x"], seed):
@@ -137,9 +141,16 @@ def test_catalog_pairs_multi_label_siblings_and_never_denied() -> None:
             if r["label"] == 2:
                 seen_con.add(r["hypothesis"])
             assert r["category"] == "b|g" and r["source"] == "t"
-    assert {h.split(" to ", 1)[1].rstrip(".") for h in seen_ent} <= {"close their account", "ask how to do something"}
+    assert {h.split(" to ", 1)[1].rstrip(".") for h in seen_ent} <= {
+        "close their account",
+        "ask how to do something",
+    }
     denied = {h.split(" to ", 1)[1].rstrip(".") for h in seen_con}
-    assert denied and denied <= {"check their balance", "order checks", "book a flight"}  # never d (confusable) or g
+    assert denied and denied <= {
+        "check their balance",
+        "order checks",
+        "book a flight",
+    }  # never d (confusable) or g
 
 
 def test_out_of_scope_query_entails_nothing_and_neutral_on_shared_words() -> None:
@@ -159,9 +170,18 @@ def test_out_of_scope_query_entails_nothing_and_neutral_on_shared_words() -> Non
 def test_nlupp_questions_become_actions() -> None:
     from crossingguard.toolkit.data.intent_sources import nlupp_action
 
-    assert nlupp_action("is the intent to ask about contactless?") == "ask about contactless"
-    assert nlupp_action("is the intent asking about some account?") == "ask about some account"
-    assert nlupp_action("is the intent asking how to do something?") == "ask how to do something"
+    assert (
+        nlupp_action("is the intent to ask about contactless?")
+        == "ask about contactless"
+    )
+    assert (
+        nlupp_action("is the intent asking about some account?")
+        == "ask about some account"
+    )
+    assert (
+        nlupp_action("is the intent asking how to do something?")
+        == "ask how to do something"
+    )
 
 
 def test_sgd_siblings_find_and_book_are_not_contradicted(routing_data: Path) -> None:
@@ -169,7 +189,9 @@ def test_sgd_siblings_find_and_book_are_not_contradicted(routing_data: Path) -> 
 
     rows, cat = read_sgd(routing_data, "train")
     assert not cat.contradictable("Hotels_1/SearchHotel", "Hotels_1/ReserveHotel")
-    assert not cat.contradictable("Hotels_1/ReserveHotel", "Hotels_3/ReserveHotel")  # same intent, other service
+    assert not cat.contradictable(
+        "Hotels_1/ReserveHotel", "Hotels_3/ReserveHotel"
+    )  # same intent, other service
     assert cat.contradictable("Banks_1/CheckBalance", "Banks_1/TransferMoney")
     assert cat.contradictable("Hotels_1/SearchHotel", "Restaurants_1/FindRestaurants")
     assert all(len(r.text.split()) >= 5 for r in rows)
@@ -180,22 +202,37 @@ def test_every_label_in_the_extra_sets_has_a_description(routing_data: Path) -> 
 
     for name, read in INTENT_SOURCES.items():
         for split in ("train", "dev"):
-            rows, cat = read(routing_data, split)  # raises DataError naming a missing description
-            assert rows and all(lab in cat.actions for r in rows for lab in r.labels), (name, split)
+            rows, cat = read(
+                routing_data, split
+            )  # raises DataError naming a missing description
+            assert rows and all(lab in cat.actions for r in rows for lab in r.labels), (
+                name,
+                split,
+            )
 
 
-def test_build_with_extra_sets_keeps_sides_and_held_out_sets_apart(routing_data: Path) -> None:
+def test_build_with_extra_sets_keeps_sides_and_held_out_sets_apart(
+    routing_data: Path,
+) -> None:
     from crossingguard.toolkit.data.intent_sources import hint3_oos_part
 
-    pairs = build_intent_pairs(seed=0, max_per_intent=8, extra_sets=("hint3", "dstc11", "nlupp"))
+    pairs = build_intent_pairs(
+        seed=0, max_per_intent=8, extra_sets=("hint3", "dstc11", "nlupp")
+    )
     train_prem = {normalise(r["premise"]) for r in pairs.train}
     dev_prem = {normalise(r["premise"]) for r in pairs.dev}
     assert not train_prem & dev_prem
-    banking = {normalise(r.text) for split in ("train", "test") for r in load_intents("banking77", split)}
+    banking = {
+        normalise(r.text)
+        for split in ("train", "test")
+        for r in load_intents("banking77", split)
+    }
     assert not train_prem & banking
     oos_train = [r for r in pairs.train if r["category"] == "out_of_scope"]
     oos_dev = [r for r in pairs.dev if r["category"] == "out_of_scope"]
-    assert oos_train and oos_dev and all(r["label"] in (1, 2) for r in oos_train + oos_dev)
+    assert (
+        oos_train and oos_dev and all(r["label"] in (1, 2) for r in oos_train + oos_dev)
+    )
     assert all(hint3_oos_part(r["premise"]) == "train" for r in oos_train)
     assert {"hint3", "dstc11", "nlupp"} <= {r["source"] for r in pairs.train}
     assert "dstc11/dev" in pairs.report["dev_sets"]

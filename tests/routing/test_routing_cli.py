@@ -87,13 +87,33 @@ def test_eval_routing_intents_from_a_report_file(
     )  # fmt: skip
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
-    assert out["set"]["routes"] == 3 and out["command_options"]["intents"] == f"@{report}"
+    assert (
+        out["set"]["routes"] == 3 and out["command_options"]["intents"] == f"@{report}"
+    )
     res = runner.invoke(
-        app, ["eval-routing", "-d", "snips", "--intents", "@missing.txt", "--embedder", str(tiny_embedder_dir)]
+        app,
+        [
+            "eval-routing",
+            "-d",
+            "snips",
+            "--intents",
+            "@missing.txt",
+            "--embedder",
+            str(tiny_embedder_dir),
+        ],
     )
     assert res.exit_code == 2 and "--intents: no file missing.txt" in res.output
     res = runner.invoke(
-        app, ["eval-routing", "-d", "snips", "--intents", "", "--embedder", str(tiny_embedder_dir)]
+        app,
+        [
+            "eval-routing",
+            "-d",
+            "snips",
+            "--intents",
+            "",
+            "--embedder",
+            str(tiny_embedder_dir),
+        ],
     )
     assert res.exit_code == 2 and "--intents: no intent names in ''" in res.output
 

@@ -20,16 +20,24 @@ def test_config_validates_and_names_known_sources(path: Path) -> None:
         assert entry.source in known, f"{path.name}: unknown source {entry.source}"
     for name in [*cfg.data.eval_sets, *cfg.data.dev]:
         assert name in known, f"{path.name}: unknown eval/dev set {name}"
-    for name in cfg.data.dev:  # dev sets are scored 3-way during training: no two-way set
+    for (
+        name
+    ) in cfg.data.dev:  # dev sets are scored 3-way during training: no two-way set
         assert name in GENERATED or not SOURCES[name].two_way
     if cfg.loss == "distillation":
         assert cfg.distillation.teacher_logits and cfg.training.epochs == 1
-        assert (cfg.distillation.alpha, cfg.distillation.beta) == (0.5, 0.5)  # the card's loss
+        assert (cfg.distillation.alpha, cfg.distillation.beta) == (
+            0.5,
+            0.5,
+        )  # the card's loss
 
 
 def test_v3_students_share_data_and_seed_so_one_logits_run_serves_both() -> None:
     root = CONFIGS[0].parent
-    mini, micro = load_config(root / "mini-v3-distill.yaml"), load_config(root / "micro-v3.yaml")
+    mini, micro = (
+        load_config(root / "mini-v3-distill.yaml"),
+        load_config(root / "micro-v3.yaml"),
+    )
     assert mini.data == micro.data and mini.training.seed == micro.training.seed
     assert mini.distillation.teacher_logits == micro.distillation.teacher_logits
     teacher = load_config(root / "mini-v3.yaml")

@@ -117,5 +117,7 @@ def test_fp16_safetensors_still_loads_and_predicts(model_copy):
     after = logit_runner(model_copy)(PAIRS[:4])  # our runner upcasts to float32
     np.testing.assert_allclose(after, before, atol=0.05)
     assert json.loads((model_copy / "config.json").read_text())["dtype"] == "float32"
-    ce = CrossEncoder(str(model_copy), device="cpu")  # config.json's dtype upcasts on load
+    ce = CrossEncoder(
+        str(model_copy), device="cpu"
+    )  # config.json's dtype upcasts on load
     np.testing.assert_allclose(ce.predict(PAIRS[:4]), before, atol=0.05)

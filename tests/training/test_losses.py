@@ -120,7 +120,9 @@ def test_build_dataset_validates_shapes():
         build_distillation_dataset(
             PREMISES, HYPOTHESES, np.array([0, 1, 2, 4]), TEACHER
         )
-    partial = build_distillation_dataset(PREMISES, HYPOTHESES, np.array([0, 1, 2, 3]), TEACHER)
+    partial = build_distillation_dataset(
+        PREMISES, HYPOTHESES, np.array([0, 1, 2, 3]), TEACHER
+    )
     assert partial[3]["label"][0] == 3.0
     with pytest.raises(InputError, match="empty"):
         build_distillation_dataset([], [], [], np.zeros((0, 3)))
@@ -168,7 +170,9 @@ def test_real_trainer_steps_reduce_loss_on_repeated_batch(tiny_model_dir, tmp_pa
     assert batch_loss() < before
     # saving builds sentence-transformers' own model card, which reads the loss's config
     model.save_pretrained(str(tmp_path / "saved"))
-    assert "PrecomputedDistillationLoss" in (tmp_path / "saved" / "README.md").read_text()
+    assert (
+        "PrecomputedDistillationLoss" in (tmp_path / "saved" / "README.md").read_text()
+    )
 
 
 # ------------------------------------------------------------------------ partial labels
@@ -179,23 +183,35 @@ CODES = np.array([0, 3, 1, 3])  # two rows are two-way "not-entailed"
 def _hand_partial_nll(z: np.ndarray, codes: np.ndarray) -> float:
     p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
     allowed = {0: [0], 1: [1], 2: [2], 3: [1, 2]}
-    return float(np.mean([-np.log(p[i, allowed[int(c)]].sum()) for i, c in enumerate(codes)]))
+    return float(
+        np.mean([-np.log(p[i, allowed[int(c)]].sum()) for i, c in enumerate(codes)])
+    )
 
 
 def test_partial_label_nll_matches_hand_computation_and_is_ce_on_full_labels():
-    z = np.array([[2.0, -1.0, 0.5], [0.1, 0.2, 3.0], [-2.0, 1.0, 1.0], [40.0, -40.0, -39.0]])
+    z = np.array(
+        [[2.0, -1.0, 0.5], [0.1, 0.2, 3.0], [-2.0, 1.0, 1.0], [40.0, -40.0, -39.0]]
+    )
     got = partial_label_nll(torch.tensor(z), torch.tensor(CODES)).item()
     # row 4: P(N)+P(C) underflows in float32 probabilities; logsumexp keeps it finite
     assert got == pytest.approx(_hand_partial_nll(z, CODES), rel=1e-5)
     full = np.array([0, 2, 1, 0])
     ce = torch.nn.functional.cross_entropy(torch.tensor(z), torch.tensor(full)).item()
-    assert partial_label_nll(torch.tensor(z), torch.tensor(full)).item() == pytest.approx(ce, rel=1e-6)
+    assert partial_label_nll(
+        torch.tensor(z), torch.tensor(full)
+    ).item() == pytest.approx(ce, rel=1e-6)
     # hand values for one row: not-entailed = -log((e^0.2 + e^3) / (e^0.1 + e^0.2 + e^3))
-    one = -np.log((np.exp(0.2) + np.exp(3.0)) / (np.exp(0.1) + np.exp(0.2) + np.exp(3.0)))
-    assert partial_label_nll(torch.tensor(z[1:2]), torch.tensor([3])).item() == pytest.approx(one, rel=1e-6)
+    one = -np.log(
+        (np.exp(0.2) + np.exp(3.0)) / (np.exp(0.1) + np.exp(0.2) + np.exp(3.0))
+    )
+    assert partial_label_nll(
+        torch.tensor(z[1:2]), torch.tensor([3])
+    ).item() == pytest.approx(one, rel=1e-6)
 
 
-def test_partial_label_loss_on_a_model_matches_hand_computation(tiny_model_dir, tiny_model_factory):
+def test_partial_label_loss_on_a_model_matches_hand_computation(
+    tiny_model_dir, tiny_model_factory
+):
     model = _cross_encoder(tiny_model_dir)
     z = _student_logits(model)
     loss = PartialLabelLoss(model)
@@ -203,10 +219,14 @@ def test_partial_label_loss_on_a_model_matches_hand_computation(tiny_model_dir, 
         got = loss([PREMISES, HYPOTHESES], torch.tensor(CODES)).item()
     assert got == pytest.approx(_hand_partial_nll(z, CODES), rel=1e-5)
     # a head in another order gives the same loss (the order is read from id2label)
-    permuted = _cross_encoder(tiny_model_factory("perm-partial", permute=[2, 0, 1], with_onnx=False))
+    permuted = _cross_encoder(
+        tiny_model_factory("perm-partial", permute=[2, 0, 1], with_onnx=False)
+    )
     permuted.model.eval()
     with torch.no_grad():
-        again = PartialLabelLoss(permuted)([PREMISES, HYPOTHESES], torch.tensor(CODES)).item()
+        again = PartialLabelLoss(permuted)(
+            [PREMISES, HYPOTHESES], torch.tensor(CODES)
+        ).item()
     assert again == pytest.approx(got, rel=1e-5)
     with pytest.raises(InputError, match="one label code per pair"):
         loss([PREMISES, HYPOTHESES], torch.tensor(CODES[:2]))
@@ -217,9 +237,13 @@ def test_partial_label_loss_on_a_model_matches_hand_computation(tiny_model_dir, 
 def test_distillation_with_partial_gold_matches_hand_computation(tiny_model_dir):
     model = _cross_encoder(tiny_model_dir)
     z = _student_logits(model)
-    labels = torch.tensor(np.concatenate([CODES[:, None], TEACHER], axis=1), dtype=torch.float32)
+    labels = torch.tensor(
+        np.concatenate([CODES[:, None], TEACHER], axis=1), dtype=torch.float32
+    )
     with torch.no_grad():
-        got = PrecomputedDistillationLoss(model, alpha=0.5, beta=0.5)([PREMISES, HYPOTHESES], labels).item()
+        got = PrecomputedDistillationLoss(model, alpha=0.5, beta=0.5)(
+            [PREMISES, HYPOTHESES], labels
+        ).item()
     want = 0.5 * _hand_partial_nll(z, CODES) + 0.5 * ((z - TEACHER) ** 2).mean()
     assert got == pytest.approx(want, rel=1e-5)
 
@@ -236,13 +260,17 @@ def test_not_entailed_rows_move_mass_off_entailment_only(tiny_model_dir, tmp_pat
     for module in model.modules():
         if isinstance(module, torch.nn.Dropout):
             module.p = 0.0
-    ds = datasets.Dataset.from_dict({"premise": PREMISES, "hypothesis": HYPOTHESES, "label": [3, 3, 3, 3]})
+    ds = datasets.Dataset.from_dict(
+        {"premise": PREMISES, "hypothesis": HYPOTHESES, "label": [3, 3, 3, 3]}
+    )
     before = _student_logits(model)
     args = CrossEncoderTrainingArguments(
         output_dir=str(tmp_path / "out"), max_steps=5, per_device_train_batch_size=4, learning_rate=1e-3,
         warmup_steps=0, save_strategy="no", report_to="none", use_cpu=True, seed=0,
     )  # fmt: skip
-    CrossEncoderTrainer(model=model, args=args, train_dataset=ds, loss=PartialLabelLoss(model)).train()
+    CrossEncoderTrainer(
+        model=model, args=args, train_dataset=ds, loss=PartialLabelLoss(model)
+    ).train()
     after = _student_logits(model)
 
     def p_entail(z):

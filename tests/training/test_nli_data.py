@@ -28,8 +28,16 @@ def write(path: Path, text: str) -> Path:
 
 def test_jsonl_labels_normalised_and_unlabelled_counted(tmp_path):
     rows = [
-        {"premise": "A man sleeps.", "hypothesis": "A man rests.", "label": "entailment"},
-        {"sentence1": "A dog runs.", "sentence2": "A cat runs.", "gold_label": "CONTRADICTION"},
+        {
+            "premise": "A man sleeps.",
+            "hypothesis": "A man rests.",
+            "label": "entailment",
+        },
+        {
+            "sentence1": "A dog runs.",
+            "sentence2": "A cat runs.",
+            "gold_label": "CONTRADICTION",
+        },
         {"premise": "It rains.", "hypothesis": "It is cold.", "label": "n"},
         {"premise": "x y", "hypothesis": "z", "gold_label": "-"},
         {"premise": "Ints use the project order.", "hypothesis": "ok", "label": 2},
@@ -43,17 +51,22 @@ def test_jsonl_labels_normalised_and_unlabelled_counted(tmp_path):
 
 def test_malformed_rows_are_reported_with_file_and_line(tmp_path):
     text = (
-        json.dumps({"premise": "p1", "hypothesis": "h1", "label": "entailment"}) + "\n"
+        json.dumps({"premise": "p1", "hypothesis": "h1", "label": "entailment"})
+        + "\n"
         + "{not json\n"
-        + json.dumps({"premise": "p2", "hypothesis": "h2", "label": "maybe"}) + "\n"
-        + json.dumps({"premise": "p3", "hypothesis": "h3", "label": "neutral"}) + "\n"
+        + json.dumps({"premise": "p2", "hypothesis": "h2", "label": "maybe"})
+        + "\n"
+        + json.dumps({"premise": "p3", "hypothesis": "h3", "label": "neutral"})
+        + "\n"
     )
     path = write(tmp_path / "bad.jsonl", text)
     data = load_nli(path)  # skip: the good rows after a bad one are still read
     assert data.labels.tolist() == [0, 1]
     assert len(data.report.malformed) == 2
     assert f"{path}:2" in data.report.malformed[0]
-    assert f"{path}:3" in data.report.malformed[1] and "maybe" in data.report.malformed[1]
+    assert (
+        f"{path}:3" in data.report.malformed[1] and "maybe" in data.report.malformed[1]
+    )
     with pytest.raises(DataError, match=r"bad\.jsonl:2: not valid JSON"):
         load_nli(path, on_error="raise")
 
@@ -74,9 +87,15 @@ def test_duplicates_dropped_and_conflicting_pairs_removed(tmp_path):
         ("A man sleeps.", "A man rests.", "entailment"),
         ("a man sleeps", "A man rests!", "entailment"),  # same after normalisation
         ("The sky is blue.", "It is night.", "neutral"),
-        ("The sky is blue.", "It is night.", "contradiction"),  # conflicting: both dropped
+        (
+            "The sky is blue.",
+            "It is night.",
+            "contradiction",
+        ),  # conflicting: both dropped
     ]
-    text = "\n".join(json.dumps({"premise": p, "hypothesis": h, "label": lab}) for p, h, lab in rows)
+    text = "\n".join(
+        json.dumps({"premise": p, "hypothesis": h, "label": lab}) for p, h, lab in rows
+    )
     data = load_nli(write(tmp_path / "d.jsonl", text))
     assert data.pairs == [("A man sleeps.", "A man rests.")]
     assert data.report.duplicates == 2 and data.report.conflicting == 1
@@ -84,7 +103,8 @@ def test_duplicates_dropped_and_conflicting_pairs_removed(tmp_path):
 
 def test_contamination_filter_drops_eval_pairs(tmp_path):
     text = "\n".join(
-        json.dumps({"premise": p, "hypothesis": "h", "label": "e"}) for p in ("one", "two", "three")
+        json.dumps({"premise": p, "hypothesis": "h", "label": "e"})
+        for p in ("one", "two", "three")
     )
     data = load_nli(write(tmp_path / "t.jsonl", text), exclude={pair_key("TWO.", "h")})
     assert [p for p, _ in data.pairs] == ["one", "three"]
@@ -92,13 +112,22 @@ def test_contamination_filter_drops_eval_pairs(tmp_path):
 
 
 def test_tsv_csv_gz_and_tar_members(tmp_path):
-    tsv = write(tmp_path / "x.tsv", 'sentence1\tsentence2\tgold_label\nHe said "hi.\tHe spoke.\tentailment\n')
-    assert load_nli(tsv).premises == ['He said "hi.']  # quoting disabled: a lone quote is text
-    csv_path = write(tmp_path / "x.csv", 'premise,hypothesis,label\n"A, B",C,contradiction\n')
+    tsv = write(
+        tmp_path / "x.tsv",
+        'sentence1\tsentence2\tgold_label\nHe said "hi.\tHe spoke.\tentailment\n',
+    )
+    assert load_nli(tsv).premises == [
+        'He said "hi.'
+    ]  # quoting disabled: a lone quote is text
+    csv_path = write(
+        tmp_path / "x.csv", 'premise,hypothesis,label\n"A, B",C,contradiction\n'
+    )
     assert load_nli(csv_path).pairs == [("A, B", "C")]
     gz = tmp_path / "x.jsonl.gz"
     with gzip.open(gz, "wt") as handle:
-        handle.write(json.dumps({"premise": "p", "hypothesis": "h", "label": "neutral"}) + "\n")
+        handle.write(
+            json.dumps({"premise": "p", "hypothesis": "h", "label": "neutral"}) + "\n"
+        )
     assert load_nli(gz).labels.tolist() == [1]
     archive = tmp_path / "x.tar.gz"
     payload = b"premise\thypothesis\tlabel\np\th\tentailment\n"
@@ -114,7 +143,9 @@ def test_mnli_style_tsv_rejoins_a_premise_holding_a_tab(tmp_path):
     header = "index\tpromptID\tpairID\tgenre\tnull\tnull\tnull\tnull\tsentence1\tsentence2\tlabel1\tgold_label\n"
     good = "1\tp\tq\twiki\t\t\t\t\tA premise.\t A hypothesis.\tneutral\tneutral\n"
     tabbed = '2\tp\tq\twiki\t\t\t\t\t"Left\tright."\tHyp.\tentailment\tentailment\n'
-    rows = list(read_mnli_style_tsv(write(tmp_path / "train.tsv", header + good + tabbed)))
+    rows = list(
+        read_mnli_style_tsv(write(tmp_path / "train.tsv", header + good + tabbed))
+    )
     assert [(r.premise, r.hypothesis, r.label) for r in rows] == [
         ("A premise.", "A hypothesis.", "neutral"),
         ("Left right.", "Hyp.", "entailment"),
@@ -125,14 +156,21 @@ def test_mpe_joins_captions_and_repairs_the_space_separated_label(tmp_path):
     header = "ID\tpremise1\tpremise2\tpremise3\tpremise4\thypothesis\tentailment_judgments\tneutral_judgments\tcontradiction_judgments\tgold_label\n"
     row = "1\ta.jpg#1/One.\ta.jpg#2/Two.\ta.jpg#3/Three.\ta.jpg#4/Four.\tH.\t0\t2\t3   contradiction\n"
     (parsed,) = list(read_mpe(write(tmp_path / "mpe.txt", header + row)))
-    assert parsed.premise == "One. Two. Three. Four." and parsed.label == "contradiction"
+    assert (
+        parsed.premise == "One. Two. Three. Four." and parsed.label == "contradiction"
+    )
 
 
 def test_detokenize_undoes_ptb_spacing():
-    assert detokenize("it 's fine , and I do n't know .") == "it's fine, and I don't know."
+    assert (
+        detokenize("it 's fine , and I do n't know .") == "it's fine, and I don't know."
+    )
 
 
-@pytest.mark.skipif(not Path(__file__).resolve().parents[3].joinpath("shared", "data").is_dir(), reason="no shared data")
+@pytest.mark.skipif(
+    not Path(__file__).resolve().parents[3].joinpath("shared", "data").is_dir(),
+    reason="no shared data",
+)
 def test_named_sources_on_the_real_data():
     xnli = load_nli("xnli-en-dev")
     assert len(xnli) == 2490 and np.bincount(xnli.labels).tolist() == [830, 830, 830]

@@ -19,7 +19,13 @@ from crossingguard.toolkit.training.mix import build_mix, export_mix
 def _rows(path: Path, labels: list[str], tag: str) -> Path:
     path.write_text(
         "\n".join(
-            json.dumps({"premise": f"{tag} premise number {i}", "hypothesis": f"{tag} claim {i}", "label": lab})
+            json.dumps(
+                {
+                    "premise": f"{tag} premise number {i}",
+                    "hypothesis": f"{tag} claim {i}",
+                    "label": lab,
+                }
+            )
             for i, lab in enumerate(labels)
         )
         + "\n"
@@ -28,13 +34,22 @@ def _rows(path: Path, labels: list[str], tag: str) -> Path:
 
 
 def _config(tmp_path: Path, base: str = "unused", **data) -> TrainConfig:
-    three = _rows(tmp_path / "three.jsonl", ["entailment", "neutral", "contradiction"] * 4, "full")
-    two = _rows(tmp_path / "two.csv", [], "x")  # replaced below by a CSV in the RTE format
+    three = _rows(
+        tmp_path / "three.jsonl", ["entailment", "neutral", "contradiction"] * 4, "full"
+    )
+    two = _rows(
+        tmp_path / "two.csv", [], "x"
+    )  # replaced below by a CSV in the RTE format
     two.write_text(
         "premise,hypothesis,label\n"
-        + "".join(f"two premise {i},two claim {i},{'entailment' if i % 2 else 'not_entailment'}\n" for i in range(8))
+        + "".join(
+            f"two premise {i},two claim {i},{'entailment' if i % 2 else 'not_entailment'}\n"
+            for i in range(8)
+        )
     )
-    dev = _rows(tmp_path / "dev.jsonl", ["entailment", "neutral", "contradiction"], "dev")
+    dev = _rows(
+        tmp_path / "dev.jsonl", ["entailment", "neutral", "contradiction"], "dev"
+    )
     tree = {
         "name": "t",
         "base_model": base,
@@ -55,8 +70,15 @@ def test_two_way_rows_need_partial_labels(tmp_path):
     assert len(plain) == 4 and len(plain.report.malformed) == 4
     assert "partial_labels=True" in plain.report.malformed[0]
     partial = load_nli(two, partial_labels=True)
-    assert partial.label_counts() == {"entailment": 4, "neutral": 0, "contradiction": 0, "not-entailed": 4}
-    assert label_set_masks(partial.labels[partial.labels == NOT_ENTAILED][:1]).tolist() == [[0.0, 1.0, 1.0]]
+    assert partial.label_counts() == {
+        "entailment": 4,
+        "neutral": 0,
+        "contradiction": 0,
+        "not-entailed": 4,
+    }
+    assert label_set_masks(
+        partial.labels[partial.labels == NOT_ENTAILED][:1]
+    ).tolist() == [[0.0, 1.0, 1.0]]
 
 
 def test_named_two_way_source_is_refused_without_partial_labels():
@@ -69,7 +91,12 @@ def test_mix_counts_partial_rows_and_can_drop_them(tmp_path):
     mix = build_mix(cfg.data, seed=0)
     assert len(mix) == 20 and int((mix.labels == NOT_ENTAILED).sum()) == 4
     two = mix.report[cfg.data.train[1].source]
-    assert two["used_labels"] == {"entailment": 4, "neutral": 0, "contradiction": 0, "not-entailed": 4}
+    assert two["used_labels"] == {
+        "entailment": 4,
+        "neutral": 0,
+        "contradiction": 0,
+        "not-entailed": 4,
+    }
     dropped = build_mix(_config(tmp_path, partial_labels=False).data, seed=0)
     assert len(dropped) == 16 and not (dropped.labels == NOT_ENTAILED).any()
     assert dropped.report[cfg.data.train[1].source]["two_way_dropped"] == 4
@@ -85,11 +112,20 @@ def test_export_keeps_the_label_set_and_reads_back(tmp_path):
     assert report["labels"]["not-entailed"] == 4
     again = build_mix(
         TrainConfig.model_validate(
-            {**cfg.model_dump(), "data": {**cfg.data.model_dump(), "train": [{"source": str(tmp_path / "mix" / "train.jsonl.gz")}], "eval_sets": []}}
+            {
+                **cfg.model_dump(),
+                "data": {
+                    **cfg.data.model_dump(),
+                    "train": [{"source": str(tmp_path / "mix" / "train.jsonl.gz")}],
+                    "eval_sets": [],
+                },
+            }
         ).data,
         seed=0,
     )
-    assert sorted(np.bincount(again.labels, minlength=4).tolist()) == sorted(np.bincount(build_mix(cfg.data, seed=0).labels, minlength=4).tolist())
+    assert sorted(np.bincount(again.labels, minlength=4).tolist()) == sorted(
+        np.bincount(build_mix(cfg.data, seed=0).labels, minlength=4).tolist()
+    )
     assert any(o.startswith("data.train=") for o in overrides)
 
 

@@ -133,8 +133,14 @@ def test_bad_teachers_and_empty_data(tiny_model_dir, tiny_model_factory, tmp_pat
         compute_teacher_logits(tmp_path / "missing" / "x", PAIRS, tmp_path)
 
 
-def test_scored_shortest_first_and_stored_in_data_order(tiny_model_dir, tmp_path, monkeypatch):
-    pairs = [("a much longer premise about many cats and dogs", "x"), ("a", "b"), ("medium premise", "c")]
+def test_scored_shortest_first_and_stored_in_data_order(
+    tiny_model_dir, tmp_path, monkeypatch
+):
+    pairs = [
+        ("a much longer premise about many cats and dogs", "x"),
+        ("a", "b"),
+        ("medium premise", "c"),
+    ]
     seen = []
     real_call = Scorer.raw_logits
 
@@ -144,16 +150,24 @@ def test_scored_shortest_first_and_stored_in_data_order(tiny_model_dir, tmp_path
         return real_call(self, batch, **kw)
 
     monkeypatch.setattr(Scorer, "raw_logits", recording_call)
-    entry = compute_teacher_logits(tiny_model_dir, pairs, tmp_path, show_progress=False, device="cpu")
+    entry = compute_teacher_logits(
+        tiny_model_dir, pairs, tmp_path, show_progress=False, device="cpu"
+    )
     assert seen == [pairs[1], pairs[2], pairs[0]]
     monkeypatch.setattr(Scorer, "raw_logits", real_call)
-    np.testing.assert_allclose(load_teacher_logits(entry, pairs), logit_runner(tiny_model_dir)(pairs), atol=1e-5)
+    np.testing.assert_allclose(
+        load_teacher_logits(entry, pairs),
+        logit_runner(tiny_model_dir)(pairs),
+        atol=1e-5,
+    )
     meta = json.loads((entry / "meta.json").read_text())
     assert meta["device"] == "cpu" and meta["batch_size"] == 64
 
 
 def test_length_order_is_stable_and_devices_are_checked():
-    assert tl.length_order([("ab", "c"), ("a", "b"), ("b", "a"), ("abcd", "")]).tolist() == [1, 2, 0, 3]
+    assert tl.length_order(
+        [("ab", "c"), ("a", "b"), ("b", "a"), ("abcd", "")]
+    ).tolist() == [1, 2, 0, 3]
     assert tl.resolve_device("auto", "onnx") == "cpu"
     with pytest.raises(InputError, match="device must be"):
         tl.resolve_device("tpu", "torch")

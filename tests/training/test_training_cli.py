@@ -111,7 +111,14 @@ def test_export_mix_round_trips_to_the_same_pairs(tmp_path):
     from crossingguard.toolkit.training.config import load_config
     from crossingguard.toolkit.training.mix import build_mix
 
-    many = [(f"premise {i}", f"hypothesis {i}", ("entailment", "neutral", "contradiction")[i % 3]) for i in range(30)]
+    many = [
+        (
+            f"premise {i}",
+            f"hypothesis {i}",
+            ("entailment", "neutral", "contradiction")[i % 3],
+        )
+        for i in range(30)
+    ]
     a = _jsonl(tmp_path / "a.jsonl", many[:20])
     b = _jsonl(tmp_path / "b.jsonl", many[20:])
     config = _mix_config(tmp_path, [a, b])
@@ -121,21 +128,46 @@ def test_export_mix_round_trips_to_the_same_pairs(tmp_path):
     original = build_mix(load_config(config).data, seed=42)
     overrides = (out / "overrides.txt").read_text().split("\n")
     exported = build_mix(load_config(config, [o for o in overrides if o]).data, seed=42)
-    assert sorted(zip(exported.premises, exported.hypotheses, exported.labels.tolist(), strict=True)) == sorted(
-        zip(original.premises, original.hypotheses, original.labels.tolist(), strict=True)
+    assert sorted(
+        zip(
+            exported.premises,
+            exported.hypotheses,
+            exported.labels.tolist(),
+            strict=True,
+        )
+    ) == sorted(
+        zip(
+            original.premises,
+            original.hypotheses,
+            original.labels.tolist(),
+            strict=True,
+        )
     )
     report = json.loads((out / "data_report.json").read_text())
-    assert report["pairs"] == 30 and {r["used"] for r in report["sources"].values()} == {20, 10}
+    assert report["pairs"] == 30 and {
+        r["used"] for r in report["sources"].values()
+    } == {20, 10}
     dev_rows = (out / "dev" / f"{a}.jsonl".replace("/", "_")).read_text().splitlines()
     assert len(dev_rows) == 10
-    assert "crossingguard train" in result.stdout and "data.eval_sets=[]" in result.stdout
+    assert (
+        "crossingguard train" in result.stdout and "data.eval_sets=[]" in result.stdout
+    )
 
 
 def test_distill_set_overrides_the_config_mix(tiny_model_dir, tmp_path):
     a = _jsonl(tmp_path / "a.jsonl", ROWS)
     config = _mix_config(tmp_path, [a])
     out = tmp_path / "logits"
-    args = ["distill", "teacher-logits", "--teacher", str(tiny_model_dir), "--config", str(config), "--out", str(out)]
+    args = [
+        "distill",
+        "teacher-logits",
+        "--teacher",
+        str(tiny_model_dir),
+        "--config",
+        str(config),
+        "--out",
+        str(out),
+    ]
     result = CliRunner().invoke(app, [*args, "--set", "data.total_cap=2"])
     assert result.exit_code == 0, result.output
     meta = json.loads(next(out.rglob("meta.json")).read_text())
@@ -143,6 +175,18 @@ def test_distill_set_overrides_the_config_mix(tiny_model_dir, tmp_path):
     bad = CliRunner().invoke(app, [*args, "--set", "data.total_cap=0"])
     assert bad.exit_code == 2 and "total_cap" in bad.output
     no_config = CliRunner().invoke(
-        app, ["distill", "teacher-logits", "--teacher", str(tiny_model_dir), "--data", str(a), "--out", str(out), "--set", "a=1"]
+        app,
+        [
+            "distill",
+            "teacher-logits",
+            "--teacher",
+            str(tiny_model_dir),
+            "--data",
+            str(a),
+            "--out",
+            str(out),
+            "--set",
+            "a=1",
+        ],
     )
     assert no_config.exit_code == 2 and "--set needs --config" in no_config.output

@@ -7,6 +7,7 @@ labelling convention, embedding hard negatives among those 40); the other 37 are
 runs/banking-adapt-data/banking_split.json as ``held_out`` for ``eval-routing --intents``.
 Needs ``crossingguard export-embedder`` once. See README.md beside this file.
 """
+
 import json
 import os
 import random
@@ -45,5 +46,9 @@ random.Random(seed).shuffle(out)
 with open("runs/banking-adapt-data/banking_adapt_train.jsonl", "w") as f:
     for r in out:
         f.write(json.dumps(r) + "\n")
-json.dump({"train_intents": train_intents, "held_out": held}, open("runs/banking-adapt-data/banking_split.json", "w"), indent=1)
+json.dump(
+    {"train_intents": train_intents, "held_out": held},
+    open("runs/banking-adapt-data/banking_split.json", "w"),
+    indent=1,
+)
 print(len(utts), len(out), len(held))

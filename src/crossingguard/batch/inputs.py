@@ -384,7 +384,10 @@ def _jsonl_row(
             line=lineno,
         )
         return
-    except (ValueError, RecursionError) as exc:  # a 5,000-digit number; nesting 1,000 deep
+    except (
+        ValueError,
+        RecursionError,
+    ) as exc:  # a 5,000-digit number; nesting 1,000 deep
         chunk.add(
             row,
             str(row),

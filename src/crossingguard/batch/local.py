@@ -66,7 +66,10 @@ def run_local(job: BatchJob, *, guard: Guard | None = None) -> dict[str, Any]:
                     writer.commit()
             writer.commit()
         seconds = time.perf_counter() - scoring_start
-        run: dict[str, Any] = {"engine": "local", "rows_this_run": writer.committed_rows}
+        run: dict[str, Any] = {
+            "engine": "local",
+            "rows_this_run": writer.committed_rows,
+        }
         run.update(rows_resumed=len(done), seconds=seconds, startup_seconds=startup)
         return write_summary(layout, guard, job, rows_in=total, run=run)
 

@@ -80,7 +80,8 @@ def verdict_table(
     names = condition_ids(guard)
     if names:
         cols["scores"] = [
-            dict(zip(names, (r.score for r in v.results), strict=True)) for v in verdicts
+            dict(zip(names, (r.score for r in v.results), strict=True))
+            for v in verdicts
         ]
     if has_routes(guard):
         cols["route"] = [v.route.route if v.route else None for v in verdicts]

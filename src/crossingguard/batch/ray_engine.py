@@ -115,7 +115,10 @@ def read_file(
     item: InputFile, index: int, job: BatchJob, errors_dir: Path
 ) -> Iterator[pa.Table]:
     """One read task: scorable rows as tables; rejected rows to ``errors_dir/<index>.jsonl``."""
-    with atomic_path(errors_dir / f"{index:06d}.jsonl") as tmp, tmp.open("wb") as errors:
+    with (
+        atomic_path(errors_dir / f"{index:06d}.jsonl") as tmp,
+        tmp.open("wb") as errors,
+    ):
         for chunk in read_chunks(
             item,
             text_column=job.text_column,

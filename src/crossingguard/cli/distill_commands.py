@@ -80,7 +80,9 @@ def teacher_logits_command(
             "pass either --config TRAIN_YAML or one or more --data sources (not both)"
         )
     if overrides and config is None:
-        raise InputError("--set needs --config (it overrides the training config's values)")
+        raise InputError(
+            "--set needs --config (it overrides the training config's values)"
+        )
     if config is not None:
         from rich.console import Console
 

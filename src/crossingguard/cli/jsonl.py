@@ -54,7 +54,10 @@ def write_jsonl_atomic(path: Path, rows: Iterable[dict[str, Any]]) -> None:
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise InputError(f"output folder does not exist: {parent}")
-    with atomic_path(path, durable=True) as tmp, tmp.open("w", encoding="utf-8") as handle:
+    with (
+        atomic_path(path, durable=True) as tmp,
+        tmp.open("w", encoding="utf-8") as handle,
+    ):
         for row in rows:
             line = json.dumps(row, ensure_ascii=False)
             if unicode_problem(line) is not None:

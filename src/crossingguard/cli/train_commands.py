@@ -14,16 +14,27 @@ from crossingguard.cli.options import reads_data
 @app.command("train")
 @reads_data
 def train_command(
-    config: Annotated[Path, typer.Argument(help="YAML training config, e.g. configs/mini.yaml.")],
+    config: Annotated[
+        Path, typer.Argument(help="YAML training config, e.g. configs/mini.yaml.")
+    ],
     overrides: Annotated[
         list[str] | None,
-        typer.Argument(help="Dotted overrides such as training.learning_rate=3e-5 data.cap=2000."),
+        typer.Argument(
+            help="Dotted overrides such as training.learning_rate=3e-5 data.cap=2000."
+        ),
     ] = None,
     resume: Annotated[
-        bool, typer.Option("--resume", help="Continue from the newest checkpoint in OUTPUT_DIR/checkpoints.")
+        bool,
+        typer.Option(
+            "--resume",
+            help="Continue from the newest checkpoint in OUTPUT_DIR/checkpoints.",
+        ),
     ] = False,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Validate the config and print the data mix, then stop.")
+        bool,
+        typer.Option(
+            "--dry-run", help="Validate the config and print the data mix, then stop."
+        ),
     ] = False,
     export_mix: Annotated[
         Path | None,
@@ -52,7 +63,10 @@ def train_command(
 
             overrides_out = write_mix(cfg, export_mix, console=console)
             console.print(f"mix written to {export_mix}; train from it with:")
-            typer.echo(f"crossingguard train {config} " + " ".join(f"'{o}'" for o in overrides_out))
+            typer.echo(
+                f"crossingguard train {config} "
+                + " ".join(f"'{o}'" for o in overrides_out)
+            )
             return
         if dry_run:
             from crossingguard.toolkit.training.mix import build_mix
@@ -68,16 +82,32 @@ def train_command(
 @app.command("ship")
 @reads_data
 def ship_command(
-    run_dir: Annotated[Path, typer.Argument(help="A training run folder (holds final/, config.json).")],
-    name: Annotated[str, typer.Option("--name", help="Built-in model name, e.g. crossingguard-nli-mini.")],
+    run_dir: Annotated[
+        Path, typer.Argument(help="A training run folder (holds final/, config.json).")
+    ],
+    name: Annotated[
+        str,
+        typer.Option(
+            "--name", help="Built-in model name, e.g. crossingguard-nli-mini."
+        ),
+    ],
     dest: Annotated[
-        Path | None, typer.Option("--dest", help="Install under this folder instead of the package's models/.")
+        Path | None,
+        typer.Option(
+            "--dest", help="Install under this folder instead of the package's models/."
+        ),
     ] = None,
     eval_set: Annotated[
         list[str] | None,
-        typer.Option("--eval-set", help="Dev sets for the card (default: MNLI-m, SNLI, XNLI-en, guard NLI dev)."),
+        typer.Option(
+            "--eval-set",
+            help="Dev sets for the card (default: MNLI-m, SNLI, XNLI-en, guard NLI dev).",
+        ),
     ] = None,
-    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Evaluate only the first N pairs per set.")] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", min=1, help="Evaluate only the first N pairs per set."),
+    ] = None,
 ) -> None:
     """Shrink to fp16, export the weightless fp32 ONNX graph, evaluate and install a run as a built-in model."""
     from rich.console import Console
@@ -87,7 +117,11 @@ def ship_command(
 
     with cli_errors():
         path = ship_model(
-            run_dir, name=name, dest_root=dest, eval_sets=tuple(eval_set or SHIPPED_EVAL_SETS), limit=limit,
+            run_dir,
+            name=name,
+            dest_root=dest,
+            eval_sets=tuple(eval_set or SHIPPED_EVAL_SETS),
+            limit=limit,
             console=Console(stderr=True),
         )
         typer.echo(str(path))

@@ -232,7 +232,8 @@ class Guard:
         return [
             Verdict(
                 tuple(
-                    _result(c, rows[a:b], default) for c, (a, b) in zip(conds, spans, strict=True)
+                    _result(c, rows[a:b], default)
+                    for c, (a, b) in zip(conds, spans, strict=True)
                 ),
                 model=self.model_name,
                 policy=policy_id,

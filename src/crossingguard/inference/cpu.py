@@ -42,7 +42,11 @@ def cpu_flags() -> frozenset[str]:
 def cpu_model_name() -> str:
     """The CPU's marketing name from ``/proc/cpuinfo``, else what ``platform`` reports."""
     try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines():
+        for line in (
+            Path("/proc/cpuinfo")
+            .read_text(encoding="utf-8", errors="replace")
+            .splitlines()
+        ):
             if line.startswith("model name"):
                 return line.split(":", 1)[1].strip()
     except OSError:

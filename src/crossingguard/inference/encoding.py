@@ -167,7 +167,9 @@ class PairEncoder:
         # Windows are re-tokenized from premise substrings; boundary tokens can shift by one, so
         # a truncating copy (premise side only) guarantees the window still fits.
         self._tok_trunc = Tokenizer.from_str(tokenizer.to_str())
-        self._tok_trunc.encode_special_tokens = tokenizer.encode_special_tokens  # not serialized
+        self._tok_trunc.encode_special_tokens = (
+            tokenizer.encode_special_tokens
+        )  # not serialized
         self._tok_trunc.enable_truncation(max_length, strategy="only_first")
         self._tok_longest: Any = None  # built on first use by truncated_rows
 
@@ -209,7 +211,9 @@ class PairEncoder:
 
             self._tok_longest = Tokenizer.from_str(self._tok.to_str())
             self._tok_longest.encode_special_tokens = self._tok.encode_special_tokens
-            self._tok_longest.enable_truncation(self.max_length, strategy="longest_first")
+            self._tok_longest.enable_truncation(
+                self.max_length, strategy="longest_first"
+            )
         return [
             Row(i, list(enc.ids), list(enc.type_ids))
             for i, enc in enumerate(self._tok_longest.encode_batch(list(pairs)))

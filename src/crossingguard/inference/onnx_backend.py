@@ -25,12 +25,16 @@ def make_session(
     try:
         import onnxruntime as ort
     except ImportError as exc:  # pragma: no cover - onnxruntime is a base dependency
-        raise ModelError("onnxruntime is not installed: pip install onnxruntime") from exc
+        raise ModelError(
+            "onnxruntime is not installed: pip install onnxruntime"
+        ) from exc
     options = ort.SessionOptions()
     if threads is not None:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
-    options.log_severity_level = 3  # ORT warns about unused initializers in many exports
+    options.log_severity_level = (
+        3  # ORT warns about unused initializers in many exports
+    )
     keep: list[Any] = []
     if initializers:
         keep = [ort.OrtValue.ortvalue_from_numpy(a) for a in initializers.values()]

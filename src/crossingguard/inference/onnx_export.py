@@ -33,7 +33,9 @@ def export_output(
 
     names = list(inputs)
 
-    class _Output(torch.nn.Module):  # positional inputs in a fixed order, one named output
+    class _Output(
+        torch.nn.Module
+    ):  # positional inputs in a fixed order, one named output
         def __init__(self, inner: torch.nn.Module) -> None:
             super().__init__()
             self.inner = inner
@@ -48,7 +50,9 @@ def export_output(
         # parity on varied lengths and batch sizes instead
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            _Output(model).eval(),  # export restores this mode onto the model: keep it eval
+            _Output(
+                model
+            ).eval(),  # export restores this mode onto the model: keep it eval
             tuple(inputs.values()),
             str(tmp),
             input_names=names,

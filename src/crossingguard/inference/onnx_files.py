@@ -47,7 +47,11 @@ class OnnxModel:
 
     @property
     def description(self) -> str:
-        source = f"{self.path.name} + {WEIGHTS_FILE}" if self.initializers else self.path.name
+        source = (
+            f"{self.path.name} + {WEIGHTS_FILE}"
+            if self.initializers
+            else self.path.name
+        )
         return f"{self.precision} ({source})"
 
 
@@ -83,8 +87,14 @@ def fp32_model(model_dir: Path) -> OnnxModel | None:
 
 def int8_candidates(model_dir: Path, flags: frozenset[str] | None = None) -> list[Path]:
     """int8 files whose ISA tag this CPU supports, most specific first."""
-    usable = [f for f in onnx_files(model_dir) if is_quantized(f) and supports(isa_tag(f.name), flags)]
-    return sorted(usable, key=lambda f: (INT8_PREFERENCE.index(isa_tag(f.name)), f.name))
+    usable = [
+        f
+        for f in onnx_files(model_dir)
+        if is_quantized(f) and supports(isa_tag(f.name), flags)
+    ]
+    return sorted(
+        usable, key=lambda f: (INT8_PREFERENCE.index(isa_tag(f.name)), f.name)
+    )
 
 
 def explicit_model(model_dir: Path, onnx_file: str | Path) -> OnnxModel:
@@ -93,7 +103,9 @@ def explicit_model(model_dir: Path, onnx_file: str | Path) -> OnnxModel:
     if not path.is_absolute() and not path.exists():
         path = model_dir / path
     if not path.is_file():
-        raise ModelError(f"ONNX file not found: {onnx_file} (looked in {model_dir} too)")
+        raise ModelError(
+            f"ONNX file not found: {onnx_file} (looked in {model_dir} too)"
+        )
     if path.name == GRAPH_FILE:
         return OnnxModel(path, "fp32", load_graph_weights(path.parent.parent))
     return OnnxModel(path, "int8" if is_quantized(path) else "fp32")
@@ -112,12 +124,16 @@ def load_graph_weights(model_dir: Path) -> dict[str, np.ndarray]:
         ) from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelError(f"{map_path} is not valid JSON: {exc}") from exc
-    if not isinstance(mapping, dict) or not isinstance(mapping.get("initializers"), dict):
+    if not isinstance(mapping, dict) or not isinstance(
+        mapping.get("initializers"), dict
+    ):
         raise ModelError(f"{map_path}: expected an object with an 'initializers' map")
     try:
         from safetensors.numpy import load_file
     except ImportError as exc:  # pragma: no cover - safetensors is a base dependency
-        raise ModelError("safetensors is not installed: pip install safetensors") from exc
+        raise ModelError(
+            "safetensors is not installed: pip install safetensors"
+        ) from exc
     try:
         tensors = load_file(str(weights_path))
     except FileNotFoundError as exc:

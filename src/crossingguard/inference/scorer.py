@@ -301,7 +301,9 @@ class Scorer:
     def input_names(self) -> list[str]:
         """The inputs the backend feeds the model, in graph order."""
         names = ["input_ids", "attention_mask"]
-        return names + ["token_type_ids"] if self._backend.uses_token_type_ids else names
+        return (
+            names + ["token_type_ids"] if self._backend.uses_token_type_ids else names
+        )
 
     def windows(self, premise: str, hypothesis: str) -> list[str]:
         """The premise pieces that would be scored for this pair (one unless it is too long)."""
@@ -496,7 +498,9 @@ def load_scorer(
     notices: list[str] = []
     engine: Backend
     if chosen == "onnx":
-        engine = _onnx_engine(model_dir, encoder, precision, onnx_file, threads, notices)
+        engine = _onnx_engine(
+            model_dir, encoder, precision, onnx_file, threads, notices
+        )
     else:
         from crossingguard.inference.torch_backend import TorchBackend
 
@@ -519,9 +523,10 @@ def _onnx_runnable(model_dir: Path, precision: Precision) -> bool:
     """Whether the ONNX backend can serve ``precision`` for this directory."""
     if precision == "int8" and int8_candidates(model_dir):
         return True
-    return any(not is_quantized(f) for f in onnx_files(model_dir)) or (
-        model_dir / "onnx" / GRAPH_FILE
-    ).is_file()
+    return (
+        any(not is_quantized(f) for f in onnx_files(model_dir))
+        or (model_dir / "onnx" / GRAPH_FILE).is_file()
+    )
 
 
 def _onnx_engine(
@@ -542,15 +547,20 @@ def _onnx_engine(
         if fp32 is None:
             raise ModelError(
                 f"no ONNX export in {model_dir} for fp32 (expected onnx/model.onnx or onnx/graph.onnx)"
-                + ("; it has int8 exports: pass precision='int8' (--precision int8)"
-                   if any(is_quantized(f) for f in onnx_files(model_dir)) else "")
+                + (
+                    "; it has int8 exports: pass precision='int8' (--precision int8)"
+                    if any(is_quantized(f) for f in onnx_files(model_dir))
+                    else ""
+                )
                 + ", export one with `crossingguard export`, or use the torch backend"
             )
         return OnnxBackend(fp32, threads=threads)
     candidates = int8_candidates(model_dir)
     if not candidates:
         if fp32 is None:
-            raise ModelError(f"no ONNX export in {model_dir} runs on this CPU; use the torch backend")
+            raise ModelError(
+                f"no ONNX export in {model_dir} runs on this CPU; use the torch backend"
+            )
         notices.append(
             f"{model_dir.name}: no int8 export for this CPU ({', '.join(sorted(cpu_isa_tags()))}); "
             "using fp32"
@@ -558,7 +568,9 @@ def _onnx_engine(
         return OnnxBackend(fp32, threads=threads)
     int8 = OnnxBackend(OnnxModel(candidates[0], "int8"), threads=threads)
     if fp32 is None:
-        notices.append(f"{candidates[0].name}: no fp32 graph to check it against; using it unchecked")
+        notices.append(
+            f"{candidates[0].name}: no fp32 graph to check it against; using it unchecked"
+        )
         return int8
     reference = OnnxBackend(fp32, threads=threads)
     ok, diff = int8_agrees(candidates[0], encoder, int8, reference)

@@ -201,7 +201,9 @@ def _check_values(data: Any, source: str) -> None:
         total = 1
         items = value.items() if isinstance(value, dict) else enumerate(value)
         for name, item in items:
-            total += visit(name, path, depth + 1) + visit(item, (*path, name), depth + 1)
+            total += visit(name, path, depth + 1) + visit(
+                item, (*path, name), depth + 1
+            )
             if total > MAX_POLICY_VALUES:
                 raise PolicyError(
                     f"{where(path)}: more than {MAX_POLICY_VALUES:,} values once YAML aliases "

@@ -89,8 +89,12 @@ def moderation_response(policy: str, verdicts: Sequence[Verdict]) -> ModerationR
         results.append(
             ModerationResult(
                 flagged=verdict.fired,
-                categories={n: r.fired for n, r in zip(names, verdict.results, strict=True)},
-                category_scores={n: r.score for n, r in zip(names, verdict.results, strict=True)},
+                categories={
+                    n: r.fired for n, r in zip(names, verdict.results, strict=True)
+                },
+                category_scores={
+                    n: r.score for n, r in zip(names, verdict.results, strict=True)
+                },
                 category_applied_input_types={n: ["text"] for n in names},
             )
         )

@@ -60,7 +60,12 @@ def measure_in_subprocess(
         )
         try:
             proc = subprocess.run(
-                [sys.executable, "-m", "crossingguard.toolkit.benchmarking.memory", str(job)],
+                [
+                    sys.executable,
+                    "-m",
+                    "crossingguard.toolkit.benchmarking.memory",
+                    str(job),
+                ],
                 check=False,
                 capture_output=True,
                 text=True,

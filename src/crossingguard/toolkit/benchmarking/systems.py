@@ -254,7 +254,10 @@ class ZeroShotPipeline:
         rows = out if isinstance(out, list) else [out]
         return np.array(
             [
-                [dict(zip(r["labels"], r["scores"], strict=False))[h] for h in hypotheses]
+                [
+                    dict(zip(r["labels"], r["scores"], strict=False))[h]
+                    for h in hypotheses
+                ]
                 for r in rows
             ],
             dtype=np.float32,

@@ -116,8 +116,12 @@ DEFAULT_DEV_SOURCES: tuple[str, ...] = (
     *lk.DEV_LOOKALIKE_SOURCES,
 )
 DEFAULT_SOURCES: dict[str, gs.Reader] = {**gs.TRAIN_SOURCES, **lk.LOOKALIKE_SOURCES}
-SAFE_REQUEST_CLAIM = BENIGN_REQUEST[2]  # "The prompt is a safe request that an assistant can answer"
-NO_BENIGN_CLAIM_SOURCES = frozenset({"bipia_clean", "bipia_code", "hatecheck_nonhateful"})
+SAFE_REQUEST_CLAIM = BENIGN_REQUEST[
+    2
+]  # "The prompt is a safe request that an assistant can answer"
+NO_BENIGN_CLAIM_SOURCES = frozenset(
+    {"bipia_clean", "bipia_code", "hatecheck_nonhateful"}
+)
 RELIABLE_CATEGORY_SOURCES = frozenset(
     {
         "sorry_bench",
@@ -321,11 +325,21 @@ def _lookalike_source_pairs(
     neutral = _neutral_candidates(p)
     if neutral and rng.random() < NEUTRAL_RATE:
         h, tag = rng.choice(neutral)
-        out.append({"premise": premise, "hypothesis": h, "label": NEUTRAL, "source": p.source, "category": tag})
+        out.append(
+            {
+                "premise": premise,
+                "hypothesis": h,
+                "label": NEUTRAL,
+                "source": p.source,
+                "category": tag,
+            }
+        )
     return out
 
 
-def _table_pairs(p: gs.LabeledPrompt, premise: str, *, seed: int) -> list[dict[str, Any]]:
+def _table_pairs(
+    p: gs.LabeledPrompt, premise: str, *, seed: int
+) -> list[dict[str, Any]]:
     rng = random.Random(f"{seed}:{normalize(p.text)}")
     ent, con, hard = _candidates(p)
     out: list[dict[str, Any]] = []
@@ -447,7 +461,8 @@ def build_guard_pairs(
             if (
                 side == "train"
                 and key in contamination_keys
-                and name not in lk.PACK_EVAL_LOOKALIKE_SOURCES  # their training part, on purpose
+                and name
+                not in lk.PACK_EVAL_LOOKALIKE_SOURCES  # their training part, on purpose
             ):
                 contamination[f"{name}->{contamination_keys[key]}"] += 1
                 seen[key] = side

@@ -42,10 +42,18 @@ class LabeledPrompt:
     source: str
     kind: Literal["request", "statement"] = "request"
     contrast: tuple[str, ...] = ()
-    sense: Literal["", "homonym", "on_topic"] = ""  # look-alikes: a harm word in another sense, or about the topic
-    asks: tuple[str, ...] = ()  # look-alikes: claims true of the prompt (what it really asks)
-    content_open: bool = False  # "contains offensive language"-style claims are left open (neutral)
-    open_categories: tuple[str, ...] = ()  # conditions of these categories get neutral pairs
+    sense: Literal["", "homonym", "on_topic"] = (
+        ""  # look-alikes: a harm word in another sense, or about the topic
+    )
+    asks: tuple[
+        str, ...
+    ] = ()  # look-alikes: claims true of the prompt (what it really asks)
+    content_open: bool = (
+        False  # "contains offensive language"-style claims are left open (neutral)
+    )
+    open_categories: tuple[
+        str, ...
+    ] = ()  # conditions of these categories get neutral pairs
 
     def __post_init__(self) -> None:
         for cat in (*self.categories, *self.contrast, *self.open_categories):

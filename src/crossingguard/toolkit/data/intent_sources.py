@@ -42,7 +42,15 @@ from crossingguard.io import read_jsonl
 TABLE = Path(__file__).with_name("tables") / "intent_descriptions.yaml"
 MIN_CONTEXT_FREE_WORDS = 5
 MULTIDOGO_ACTS = frozenset(
-    {"contentonly", "confirmation", "rejection", "openinggreeting", "closinggreeting", "thankyou", "outofdomain"}
+    {
+        "contentonly",
+        "confirmation",
+        "rejection",
+        "openinggreeting",
+        "closinggreeting",
+        "thankyou",
+        "outofdomain",
+    }
 )
 NLUPP_TRAIN_FOLDS = range(18)
 NLUPP_DEV_FOLDS = range(18, 20)
@@ -64,10 +72,14 @@ class IntentCatalog:
     """Descriptions and sibling rules of one set, keyed by intent key."""
 
     dataset: str
-    actions: dict[str, str] = field(default_factory=dict)  # key -> "check their balance"
+    actions: dict[str, str] = field(
+        default_factory=dict
+    )  # key -> "check their balance"
     domains: dict[str, str] = field(default_factory=dict)  # key -> domain
     confusable: set[frozenset[str]] = field(default_factory=set)
-    never_denied: set[str] = field(default_factory=set)  # keys never used as a contradiction
+    never_denied: set[str] = field(
+        default_factory=set
+    )  # keys never used as a contradiction
     contradictable_fn: Callable[[str, str], bool] | None = None
 
     def contradictable(self, a: str, b: str) -> bool:
@@ -84,12 +96,16 @@ def description_table() -> dict[str, Any]:
     try:
         return yaml.safe_load(TABLE.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
-        raise DataError(f"{TABLE}: cannot read the intent description table ({exc})") from None
+        raise DataError(
+            f"{TABLE}: cannot read the intent description table ({exc})"
+        ) from None
 
 
 def _need(path: Path) -> Path:
     if not path.is_file():
-        raise DataError(f"routing data file {path} not found; check CROSSINGGUARD_DATA points at the shared data folder")
+        raise DataError(
+            f"routing data file {path} not found; check CROSSINGGUARD_DATA points at the shared data folder"
+        )
     return path
 
 
@@ -113,10 +129,16 @@ def read_sgd(root: Path, split: str) -> tuple[list[IntentRow], IntentCatalog]:
     """Schema descriptions ("Check the amount of money in a user's bank account") as actions;
     keys ``Service_N/Intent``; domain = the service prefix (``Banks``)."""
     if split not in ("train", "dev"):
-        raise DataError(f"sgd: split must be train or dev (test stays unread), got {split!r}")
+        raise DataError(
+            f"sgd: split must be train or dev (test stays unread), got {split!r}"
+        )
     base = root / "routing" / "sgd"
-    schema = json.loads(_need(base / f"schema_{split}.json").read_text(encoding="utf-8"))
-    distinct = {frozenset(p) for p in description_table().get("sgd_distinct_siblings", [])}
+    schema = json.loads(
+        _need(base / f"schema_{split}.json").read_text(encoding="utf-8")
+    )
+    distinct = {
+        frozenset(p) for p in description_table().get("sgd_distinct_siblings", [])
+    }
     cat = IntentCatalog("sgd")
     for service in schema:
         domain = service["service_name"].split("_")[0]
@@ -140,14 +162,18 @@ def read_sgd(root: Path, split: str) -> tuple[list[IntentRow], IntentCatalog]:
         if key not in cat.actions:
             raise DataError(f"sgd {split}: intent {key} is not in schema_{split}.json")
         if _context_free(r["text"]):
-            rows.append(IntentRow(r["text"].strip(), (key,), "sgd", split, cat.domains[key]))
+            rows.append(
+                IntentRow(r["text"].strip(), (key,), "sgd", split, cat.domains[key])
+            )
     return rows, cat
 
 
 # ------------------------------------------------------------------------------ MultiDoGO
 
 
-def _table_catalog(dataset: str, section: dict[str, dict[str, str]], confusable: list[list[str]]) -> IntentCatalog:
+def _table_catalog(
+    dataset: str, section: dict[str, dict[str, str]], confusable: list[list[str]]
+) -> IntentCatalog:
     cat = IntentCatalog(dataset)
     for domain, intents in section.items():
         for key, action in intents.items():
@@ -162,7 +188,9 @@ def read_multidogo(root: Path, split: str) -> tuple[list[IntentRow], IntentCatal
     if split not in ("train", "dev"):
         raise DataError(f"multidogo: split must be train or dev, got {split!r}")
     table = description_table()
-    cat = _table_catalog("multidogo", table["multidogo"], table["confusable"]["multidogo"])
+    cat = _table_catalog(
+        "multidogo", table["multidogo"], table["confusable"]["multidogo"]
+    )
     rows = []
     for r in _jsonl(root / "routing" / "multidogo" / f"multidogo_{split}.jsonl.gz"):
         labels = tuple(x for x in r["intent"].split("<div>") if x not in MULTIDOGO_ACTS)
@@ -171,7 +199,9 @@ def read_multidogo(root: Path, split: str) -> tuple[list[IntentRow], IntentCatal
             continue
         unknown = [x for x in labels if x not in cat.actions]
         if unknown:
-            raise DataError(f"multidogo: no description for {unknown}; add them to {TABLE}")
+            raise DataError(
+                f"multidogo: no description for {unknown}; add them to {TABLE}"
+            )
         rows.append(IntentRow(text, labels, "multidogo", split, r["domain"]))
     return rows, cat
 
@@ -197,22 +227,30 @@ def read_nlupp(root: Path, split: str) -> tuple[list[IntentRow], IntentCatalog]:
     if folds is None:
         raise DataError(f"nlupp: split must be train or dev, got {split!r}")
     base = root / "routing" / "nlupp"
-    onto = json.loads(_need(base / "ontology.json").read_text(encoding="utf-8"))["intents"]
+    onto = json.loads(_need(base / "ontology.json").read_text(encoding="utf-8"))[
+        "intents"
+    ]
     cat = IntentCatalog("nlupp")
     for key, spec in onto.items():
         cat.actions[key] = nlupp_action(spec["description"])
         domains = spec["domain"]
-        cat.domains[key] = "general" if "general" in domains else "+".join(sorted(domains))
+        cat.domains[key] = (
+            "general" if "general" in domains else "+".join(sorted(domains))
+        )
         if "general" in domains:
             cat.never_denied.add(key)
     cat.never_denied |= set(description_table().get("nlupp_never_denied", []))
     rows = []
     for domain in ("banking", "hotels"):
         for fold in folds:
-            for r in json.loads(_need(base / domain / f"fold{fold}.json").read_text(encoding="utf-8")):
+            for r in json.loads(
+                _need(base / domain / f"fold{fold}.json").read_text(encoding="utf-8")
+            ):
                 labels = tuple(r.get("intents") or ())
                 if labels and r.get("text", "").strip():
-                    rows.append(IntentRow(r["text"].strip(), labels, "nlupp", split, domain))
+                    rows.append(
+                        IntentRow(r["text"].strip(), labels, "nlupp", split, domain)
+                    )
     return rows, cat
 
 
@@ -222,7 +260,11 @@ def read_nlupp(root: Path, split: str) -> tuple[list[IntentRow], IntentCatalog]:
 def hint3_oos_part(text: str) -> str:
     """``train`` or ``dev`` for an out-of-scope HINT3 test query (a fixed hash of its text)."""
     key = re.sub(r"\W+", "", text.lower())
-    return "train" if hashlib.sha1(f"hint3-oos:{key}".encode()).digest()[0] % 2 == 0 else "dev"
+    return (
+        "train"
+        if hashlib.sha1(f"hint3-oos:{key}".encode()).digest()[0] % 2 == 0
+        else "dev"
+    )
 
 
 def read_hint3(root: Path, split: str) -> tuple[list[IntentRow], IntentCatalog]:
@@ -237,14 +279,21 @@ def read_hint3(root: Path, split: str) -> tuple[list[IntentRow], IntentCatalog]:
             cat.actions[f"{bot}/{label}"] = str(action)
             cat.domains[f"{bot}/{label}"] = bot
     cat.confusable = {
-        frozenset((f"{bot}/{a}", f"{bot}/{b}")) for bot in HINT3_BOTS for a, b in table["confusable"]["hint3"]
+        frozenset((f"{bot}/{a}", f"{bot}/{b}"))
+        for bot in HINT3_BOTS
+        for a, b in table["confusable"]["hint3"]
     }
     rows = []
     for bot in HINT3_BOTS:
         for file_split in ("train", "test"):
-            with _need(root / "routing" / "hint3" / f"{bot}_{file_split}.csv").open(encoding="utf-8", newline="") as fh:
+            with _need(root / "routing" / "hint3" / f"{bot}_{file_split}.csv").open(
+                encoding="utf-8", newline=""
+            ) as fh:
                 for r in csv.DictReader(fh):
-                    text, label = (r.get("sentence") or "").strip(), (r.get("label") or "").strip()
+                    text, label = (
+                        (r.get("sentence") or "").strip(),
+                        (r.get("label") or "").strip(),
+                    )
                     if not text:
                         continue
                     if label == HINT3_OOS:
@@ -254,7 +303,9 @@ def read_hint3(root: Path, split: str) -> tuple[list[IntentRow], IntentCatalog]:
                         side = "train" if file_split == "train" else "dev"
                         labels = (f"{bot}/{label}",)
                         if labels[0] not in cat.actions:
-                            raise DataError(f"hint3 {bot}: no description for {label}; add it to {TABLE}")
+                            raise DataError(
+                                f"hint3 {bot}: no description for {label}; add it to {TABLE}"
+                            )
                     if side == split:
                         rows.append(IntentRow(text, labels, "hint3", split, bot))
     return rows, cat
@@ -270,13 +321,19 @@ def read_dstc11(root: Path, split: str) -> tuple[list[IntentRow], IntentCatalog]
     if split not in DSTC11_FILES:
         raise DataError(f"dstc11: split must be train or dev, got {split!r}")
     table = description_table()
-    cat = IntentCatalog("dstc11", actions={k: str(v) for k, v in table["dstc11"].items()})
+    cat = IntentCatalog(
+        "dstc11", actions={k: str(v) for k, v in table["dstc11"].items()}
+    )
     cat.confusable = {frozenset(p) for p in table["confusable"]["dstc11"]}
     rows = []
     for name in DSTC11_FILES[split]:
-        for r in _jsonl(root / "routing" / "dstc11_intents" / f"{name}_test-utterances.jsonl"):
+        for r in _jsonl(
+            root / "routing" / "dstc11_intents" / f"{name}_test-utterances.jsonl"
+        ):
             if r["intent"] not in cat.actions:
-                raise DataError(f"dstc11: no description for {r['intent']}; add it to {TABLE}")
+                raise DataError(
+                    f"dstc11: no description for {r['intent']}; add it to {TABLE}"
+                )
             cat.domains.setdefault(r["intent"], name)
             text = (r.get("utterance") or "").strip()
             if text:
@@ -284,7 +341,9 @@ def read_dstc11(root: Path, split: str) -> tuple[list[IntentRow], IntentCatalog]
     return rows, cat
 
 
-INTENT_SOURCES: dict[str, Callable[[Path, str], tuple[list[IntentRow], IntentCatalog]]] = {
+INTENT_SOURCES: dict[
+    str, Callable[[Path, str], tuple[list[IntentRow], IntentCatalog]]
+] = {
     "sgd": read_sgd,
     "multidogo": read_multidogo,
     "nlupp": read_nlupp,

@@ -23,7 +23,12 @@ from crossingguard.errors import InputError
 
 ENTAILMENT, NEUTRAL, CONTRADICTION, NOT_ENTAILED = 0, 1, 2, 3
 LABEL_SETS: tuple[tuple[int, ...], ...] = ((0,), (1,), (2,), (1, 2))
-LABEL_SET_NAMES: tuple[str, ...] = ("entailment", "neutral", "contradiction", "not-entailed")
+LABEL_SET_NAMES: tuple[str, ...] = (
+    "entailment",
+    "neutral",
+    "contradiction",
+    "not-entailed",
+)
 N_CODES = len(LABEL_SETS)
 
 # Two-way label spellings in the data (`entailed` / `not-entailed` in Curriculum, `entailment` /
@@ -52,15 +57,24 @@ def two_way_code(label: object) -> int | None:
 
 def label_set_name(code: int) -> str:
     if not 0 <= int(code) < N_CODES:
-        raise InputError(f"label code must be 0..{N_CODES - 1} ({', '.join(LABEL_SET_NAMES)}), got {code!r}")
+        raise InputError(
+            f"label code must be 0..{N_CODES - 1} ({', '.join(LABEL_SET_NAMES)}), got {code!r}"
+        )
     return LABEL_SET_NAMES[int(code)]
 
 
 def label_set_masks(codes: Sequence[int] | np.ndarray) -> np.ndarray:
     """``(n, 3)`` 0/1 matrix: row i marks the project labels that code i allows."""
     y = np.asarray(codes)
-    if y.ndim != 1 or (y.size and (not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= N_CODES)):
-        raise InputError(f"label codes must be integers 0..{N_CODES - 1} ({', '.join(LABEL_SET_NAMES)}), got {y[:5]!r}")
+    if y.ndim != 1 or (
+        y.size
+        and (
+            not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= N_CODES
+        )
+    ):
+        raise InputError(
+            f"label codes must be integers 0..{N_CODES - 1} ({', '.join(LABEL_SET_NAMES)}), got {y[:5]!r}"
+        )
     table = np.zeros((N_CODES, 3), dtype=np.float32)
     for code, members in enumerate(LABEL_SETS):
         table[code, list(members)] = 1.0

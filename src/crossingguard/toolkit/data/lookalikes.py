@@ -53,11 +53,19 @@ from crossingguard.toolkit.data.hypotheses import ATTACK_CATEGORIES, CATEGORIES
 
 TABLE = Path(__file__).with_name("tables") / "lookalikes.yaml"
 BUILTIN_PACKS = ("moderation", "mlcommons", "prompt-injection")
-MAX_CONDITION_PAIRS = 4  # contradiction/neutral pairs per look-alike prompt (conditions sampled)
+MAX_CONDITION_PAIRS = (
+    4  # contradiction/neutral pairs per look-alike prompt (conditions sampled)
+)
 # Categories a benign prompt may rightly entail (asking a doctor's question is benign and still
 # "asks for specialized advice"): never paired as look-alikes.
 NEVER_DENIED = frozenset({"specialized_advice", "belief_promotion"})
-_CONTENT_MARKERS = (" contains ", " uses ", " is written in ", " expresses ", " demeans ")
+_CONTENT_MARKERS = (
+    " contains ",
+    " uses ",
+    " is written in ",
+    " expresses ",
+    " demeans ",
+)
 
 # Sources read from pack evaluation sets: their readers yield only the training part.
 PACK_EVAL_LOOKALIKE_SOURCES = frozenset(
@@ -86,14 +94,18 @@ def lookalike_table() -> dict[str, Any]:
         raise DataError(f"{TABLE}: cannot read the look-alike table ({exc})") from None
     for cat in table.get("surface", {}):
         if cat not in CATEGORIES:
-            raise DataError(f"{TABLE} -> surface -> {cat}: unknown category; expected one of hypotheses.CATEGORIES")
+            raise DataError(
+                f"{TABLE} -> surface -> {cat}: unknown category; expected one of hypotheses.CATEGORIES"
+            )
     for i, group in enumerate(table.get("templates", [])):
         where = f"{TABLE} -> templates -> {i} ({group.get('name', '?')})"
         for cat in group.get("resembles", []):
             if cat not in CATEGORIES:
                 raise DataError(f"{where} -> resembles: unknown category {cat!r}")
         if group.get("sense") not in ("homonym", "on_topic"):
-            raise DataError(f"{where} -> sense: must be homonym or on_topic, got {group.get('sense')!r}")
+            raise DataError(
+                f"{where} -> sense: must be homonym or on_topic, got {group.get('sense')!r}"
+            )
         if not group.get("prompts"):
             raise DataError(f"{where} -> prompts: must list at least one prompt")
     return table
@@ -103,7 +115,11 @@ def lookalike_table() -> dict[str, Any]:
 def _surface_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
     out = []
     for cat, words in lookalike_table().get("surface", {}).items():
-        stems = [re.escape(w.lower().removesuffix("$")) + ("(?![a-z])" if w.endswith("$") else "") for w in words]
+        stems = [
+            re.escape(w.lower().removesuffix("$"))
+            + ("(?![a-z])" if w.endswith("$") else "")
+            for w in words
+        ]
         out.append((cat, re.compile(rf"(?<![a-z])(?:{'|'.join(stems)})")))
     return tuple(out)
 
@@ -115,7 +131,9 @@ def surface_categories(text: str) -> tuple[str, ...]:
 
 
 @cache
-def pack_conditions(packs: tuple[str, ...] = BUILTIN_PACKS) -> tuple[PackCondition, ...]:
+def pack_conditions(
+    packs: tuple[str, ...] = BUILTIN_PACKS,
+) -> tuple[PackCondition, ...]:
     """The conditions of the built-in packs, hypotheses with templates applied."""
     from crossingguard.policy import load_policy
 
@@ -123,7 +141,9 @@ def pack_conditions(packs: tuple[str, ...] = BUILTIN_PACKS) -> tuple[PackConditi
     for name in packs:
         policy = load_policy(name)
         for c in policy.conditions:
-            out.append(PackCondition(name, c.id, tuple(c.categories), policy.hypotheses_of(c)))
+            out.append(
+                PackCondition(name, c.id, tuple(c.categories), policy.hypotheses_of(c))
+            )
     return tuple(out)
 
 
@@ -158,7 +178,9 @@ def is_training_lookalike(text: str) -> bool:
 # ----------------------------------------------------------------------------------- readers
 
 
-def _lp(text: str, source: str, resembles: Iterable[str], **kw: Any) -> gs.LabeledPrompt | None:
+def _lp(
+    text: str, source: str, resembles: Iterable[str], **kw: Any
+) -> gs.LabeledPrompt | None:
     text = str(text or "").strip()
     if not text:
         return None
@@ -168,17 +190,32 @@ def _lp(text: str, source: str, resembles: Iterable[str], **kw: Any) -> gs.Label
 
 HATECHECK_FUNCTIONS: dict[str, dict[str, Any]] = {
     # functionality -> sense, what the case really says (entailment), content claims left open
-    "counter_quote_nh": {"asks": ("The prompt criticizes a hateful statement",), "content_open": True},
-    "counter_ref_nh": {"asks": ("The prompt criticizes a hateful statement",), "content_open": True},
-    "ident_neutral_nh": {"asks": ("The prompt mentions a group of people in a neutral way",)},
-    "ident_pos_nh": {"asks": ("The prompt says something positive about a group of people",)},
+    "counter_quote_nh": {
+        "asks": ("The prompt criticizes a hateful statement",),
+        "content_open": True,
+    },
+    "counter_ref_nh": {
+        "asks": ("The prompt criticizes a hateful statement",),
+        "content_open": True,
+    },
+    "ident_neutral_nh": {
+        "asks": ("The prompt mentions a group of people in a neutral way",)
+    },
+    "ident_pos_nh": {
+        "asks": ("The prompt says something positive about a group of people",)
+    },
     "negate_neg_nh": {"asks": ("The prompt denies hating a group of people",)},
     "profanity_nh": {"asks": ()},
     "slur_homonym_nh": {"asks": (), "sense": "homonym"},
     "slur_reclaimed_nh": {"asks": ()},
-    "target_group_nh": {"asks": (), "content_open": True},  # "I hate waiters": a group, not a protected one
+    "target_group_nh": {
+        "asks": (),
+        "content_open": True,
+    },  # "I hate waiters": a group, not a protected one
     "target_indiv_nh": {"asks": ()},
-    "target_obj_nh": {"asks": ("The prompt expresses dislike of a thing rather than of people",)},
+    "target_obj_nh": {
+        "asks": ("The prompt expresses dislike of a thing rather than of people",)
+    },
 }
 
 
@@ -191,7 +228,9 @@ def read_hatecheck_nonhateful(root: Path) -> Iterator[gs.LabeledPrompt]:
             continue
         spec = HATECHECK_FUNCTIONS.get(ex.group)
         if spec is None:
-            raise DataError(f"hatecheck: unknown non-hateful functionality {ex.group!r}; add it to HATECHECK_FUNCTIONS")
+            raise DataError(
+                f"hatecheck: unknown non-hateful functionality {ex.group!r}; add it to HATECHECK_FUNCTIONS"
+            )
         # only `hate`: several of these cases are abusive or profane, just not hateful
         item = gs.LabeledPrompt(
             ex.text, False, (), "hatecheck_nonhateful", kind="statement", contrast=("hate",),
@@ -234,7 +273,9 @@ def read_bipia_clean(root: Path) -> Iterator[gs.LabeledPrompt]:
     examples = list(read_bipia(root))
     for clean, injected in zip(examples[0::2], examples[1::2], strict=False):
         if clean.harmful is not False or injected.harmful is not True:
-            raise DataError("bipia: expected clean/injected example pairs from guard_readers.read_bipia")
+            raise DataError(
+                "bipia: expected clean/injected example pairs from guard_readers.read_bipia"
+            )
         if is_training_lookalike(clean.text) and split_of(injected.text) == "select":
             item = _lp(
                 clean.text, "bipia_clean", ("prompt_injection", "prompt_extraction"), sense="homonym",
@@ -250,7 +291,11 @@ def _lines(value: Any) -> str:
     try:  # the file stores Python-list-like strings of lines
         import ast
 
-        parsed = ast.literal_eval(value) if isinstance(value, str) and value.startswith("[") else value
+        parsed = (
+            ast.literal_eval(value)
+            if isinstance(value, str) and value.startswith("[")
+            else value
+        )
     except (ValueError, SyntaxError):
         parsed = value
     return "\n".join(str(v) for v in parsed) if isinstance(parsed, list) else str(value)
@@ -278,7 +323,9 @@ def read_wildjailbreak_benign(root: Path) -> Iterator[gs.LabeledPrompt]:
             text = (row.get("adversarial") or "").strip()
             if row.get("data_type") != "adversarial_benign" or not text:
                 continue
-            harm = tuple(c for c in surface_categories(text) if c not in ATTACK_CATEGORIES)
+            harm = tuple(
+                c for c in surface_categories(text) if c not in ATTACK_CATEGORIES
+            )
             yield gs.LabeledPrompt(
                 text, False, (), "wildjailbreak_benign", contrast=harm or ("violent_crime",),
                 sense="on_topic", open_categories=ATTACK_CATEGORIES,
@@ -288,7 +335,13 @@ def read_wildjailbreak_benign(root: Path) -> Iterator[gs.LabeledPrompt]:
 def _oktest(root: Path, name: str, source: str) -> Iterator[gs.LabeledPrompt]:
     with gs._guard(root, "oktest", name).open(encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh):
-            item = _lp(row.get("prompt", ""), source, ("toxicity", "hate"), sense="on_topic", content_open=True)
+            item = _lp(
+                row.get("prompt", ""),
+                source,
+                ("toxicity", "hate"),
+                sense="on_topic",
+                content_open=True,
+            )
             if item:
                 yield item
 
@@ -303,7 +356,9 @@ def read_oktest_heldout(root: Path) -> Iterator[gs.LabeledPrompt]:
     return _oktest(root, "OKTest_heldout.csv", "oktest_heldout")
 
 
-def read_templates(root: Path | None = None, *, seed: int = 0) -> Iterator[gs.LabeledPrompt]:
+def read_templates(
+    root: Path | None = None, *, seed: int = 0
+) -> Iterator[gs.LabeledPrompt]:
     """The reviewed template groups of ``tables/lookalikes.yaml`` (no data files needed)."""
     for group in lookalike_table().get("templates", []):
         prompts = list(dict.fromkeys(p for t in group["prompts"] for p in expand(t)))
@@ -357,7 +412,9 @@ def _claims(cond: PackCondition, cats: set[str], kind: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _label(p: gs.LabeledPrompt, hypothesis: str, cond_cats: Sequence[str]) -> int | None:
+def _label(
+    p: gs.LabeledPrompt, hypothesis: str, cond_cats: Sequence[str]
+) -> int | None:
     """2 contradiction, 1 neutral (left open), None (skip: the claim may be true)."""
     if is_topic_claim(hypothesis) and p.sense != "homonym":
         return None  # about the topic: "relates to weapons" may be true
@@ -386,7 +443,11 @@ def lookalike_pairs(
         return []
     conditions = pack_conditions() if conditions is None else conditions
     cats = set(resembled(p)) - NEVER_DENIED
-    matched = [c for c in conditions if cats & set(c.categories) and not NEVER_DENIED & set(c.categories)]
+    matched = [
+        c
+        for c in conditions
+        if cats & set(c.categories) and not NEVER_DENIED & set(c.categories)
+    ]
     if len(matched) > MAX_CONDITION_PAIRS:
         matched = rng.sample(matched, MAX_CONDITION_PAIRS)
     out: list[dict[str, Any]] = []

@@ -102,7 +102,11 @@ class NLIData:
 
     def label_counts(self) -> dict[str, int]:
         """Rows per label; ``not-entailed`` appears only when the data holds two-way rows."""
-        counts = np.bincount(self.labels, minlength=N_CODES) if len(self.labels) else np.zeros(N_CODES, int)
+        counts = (
+            np.bincount(self.labels, minlength=N_CODES)
+            if len(self.labels)
+            else np.zeros(N_CODES, int)
+        )
         out = {name: int(counts[i]) for i, name in enumerate(LABEL_SET_NAMES[:3])}
         if counts[NOT_ENTAILED]:
             out[LABEL_SET_NAMES[NOT_ENTAILED]] = int(counts[NOT_ENTAILED])
@@ -113,7 +117,13 @@ class NLIData:
         return bool(len(self.labels)) and bool((self.labels >= NOT_ENTAILED).any())
 
     def head(self, n: int) -> NLIData:
-        return NLIData(self.name, self.premises[:n], self.hypotheses[:n], self.labels[:n], self.report)
+        return NLIData(
+            self.name,
+            self.premises[:n],
+            self.hypotheses[:n],
+            self.labels[:n],
+            self.report,
+        )
 
 
 class MalformedRow(ValueError):
@@ -135,21 +145,31 @@ def _open_text(path: Path) -> io.TextIOBase:
     name = path.name.lower()
     if name.endswith((".tar.gz", ".tgz", ".tar")):
         tar = tarfile.open(path)  # noqa: SIM115 - stays open while the returned stream is read
-        members = [m for m in tar.getmembers() if m.isfile() and not m.name.split("/")[-1].startswith(".")]
+        members = [
+            m
+            for m in tar.getmembers()
+            if m.isfile() and not m.name.split("/")[-1].startswith(".")
+        ]
         picked = [m for m in members if member is None or m.name == member]
         if len(picked) != 1:
             listed = ", ".join(m.name for m in members)
-            raise DataError(f"{path}: name one member as '{path}::MEMBER' (members: {listed})")
+            raise DataError(
+                f"{path}: name one member as '{path}::MEMBER' (members: {listed})"
+            )
         raw = tar.extractfile(picked[0])
         if raw is None:  # unreachable: members are regular files
             raise DataError(f"{path}: cannot read member {picked[0].name}")
         return io.TextIOWrapper(raw, encoding="utf-8-sig")
     if name.endswith(".zip"):
         zf = zipfile.ZipFile(path)
-        names = [n for n in zf.namelist() if not n.endswith("/") and "__MACOSX" not in n]
+        names = [
+            n for n in zf.namelist() if not n.endswith("/") and "__MACOSX" not in n
+        ]
         chosen = [n for n in names if member is None or n == member]
         if len(chosen) != 1:
-            raise DataError(f"{path}: name one member as '{path}::MEMBER' (members: {', '.join(names)})")
+            raise DataError(
+                f"{path}: name one member as '{path}::MEMBER' (members: {', '.join(names)})"
+            )
         return io.TextIOWrapper(zf.open(chosen[0]), encoding="utf-8-sig")
     if name.endswith(".gz"):
         return io.TextIOWrapper(gzip.open(path), encoding="utf-8-sig")
@@ -168,7 +188,11 @@ def _inner_name(path: Path) -> str:
         return members[0].lower() if len(members) == 1 else name
     if name.endswith(".zip") and path.is_file():
         with zipfile.ZipFile(path) as archive:
-            members = [n for n in archive.namelist() if not n.endswith("/") and "__MACOSX" not in n]
+            members = [
+                n
+                for n in archive.namelist()
+                if not n.endswith("/") and "__MACOSX" not in n
+            ]
         return members[0].lower() if len(members) == 1 else name
     return name.removesuffix(".gz")
 
@@ -176,8 +200,24 @@ def _inner_name(path: Path) -> str:
 # ---------------------------------------------------------------------------------------------
 # Format readers. Each yields RawRow and raises MalformedRow for rows it cannot parse.
 
-_PREMISE_KEYS = ("premise", "sentence1", "prem", "sentence_A", "Premise", "evidence", "text_a")
-_HYPOTHESIS_KEYS = ("hypothesis", "sentence2", "hyp", "sentence_B", "Hypothesis", "claim", "text_b")
+_PREMISE_KEYS = (
+    "premise",
+    "sentence1",
+    "prem",
+    "sentence_A",
+    "Premise",
+    "evidence",
+    "text_a",
+)
+_HYPOTHESIS_KEYS = (
+    "hypothesis",
+    "sentence2",
+    "hyp",
+    "sentence_B",
+    "Hypothesis",
+    "claim",
+    "text_b",
+)
 _LABEL_KEYS = ("gold_label", "label", "entailment_label", "Label", "evidence_label")
 
 
@@ -214,7 +254,9 @@ def read_jsonl(path: Path) -> Iterator[RawRow | MalformedRow]:
                 yield exc
 
 
-def _delimited(path: Path, delimiter: str, *, quoting: Literal[0, 1, 2, 3]) -> Iterator[tuple[int, list[str], list[str]]]:
+def _delimited(
+    path: Path, delimiter: str, *, quoting: Literal[0, 1, 2, 3]
+) -> Iterator[tuple[int, list[str], list[str]]]:
     with _open_text(path) as handle:
         reader = csv.reader(handle, delimiter=delimiter, quoting=quoting)
         header = next(reader, None)
@@ -226,7 +268,12 @@ def _delimited(path: Path, delimiter: str, *, quoting: Literal[0, 1, 2, 3]) -> I
             yield reader.line_num, header, row
 
 
-def read_table(path: Path, *, delimiter: str = ",", quoting: Literal[0, 1, 2, 3] = csv.QUOTE_MINIMAL) -> Iterator[RawRow | MalformedRow]:
+def read_table(
+    path: Path,
+    *,
+    delimiter: str = ",",
+    quoting: Literal[0, 1, 2, 3] = csv.QUOTE_MINIMAL,
+) -> Iterator[RawRow | MalformedRow]:
     """CSV/TSV with a header naming premise, hypothesis and label columns."""
     for line_no, header, row in _delimited(path, delimiter, quoting=quoting):
         where = f"{path}:{line_no}"
@@ -257,21 +304,32 @@ def read_mpe(path: Path) -> Iterator[RawRow | MalformedRow]:
     """Four captions joined into one premise; one dev row has spaces before its label."""
     for line_no, header, row in _delimited(path, "\t", quoting=csv.QUOTE_NONE):
         where = f"{path}:{line_no}"
-        if len(row) == len(header) - 1:  # "3   contradiction": vote count and label run together
+        if (
+            len(row) == len(header) - 1
+        ):  # "3   contradiction": vote count and label run together
             row = row[:-1] + row[-1].split()
         if len(row) != len(header):
             yield MalformedRow(f"{where}: {len(row)} fields, header has {len(header)}")
             continue
         record = dict(zip(header, row, strict=False))
-        captions = [record[f"premise{i}"].split("/", 1)[-1].strip() for i in range(1, 5)]
-        yield RawRow(" ".join(captions), record["hypothesis"], record["gold_label"], where)
+        captions = [
+            record[f"premise{i}"].split("/", 1)[-1].strip() for i in range(1, 5)
+        ]
+        yield RawRow(
+            " ".join(captions), record["hypothesis"], record["gold_label"], where
+        )
 
 
 def read_sick(path: Path, *, split: str) -> Iterator[RawRow | MalformedRow]:
     for line_no, header, row in _delimited(path, "\t", quoting=csv.QUOTE_NONE):
         record = dict(zip(header, row, strict=False))
         if record.get("SemEval_set") == split:
-            yield RawRow(record["sentence_A"], record["sentence_B"], record["entailment_label"], f"{path}:{line_no}")
+            yield RawRow(
+                record["sentence_A"],
+                record["sentence_B"],
+                record["entailment_label"],
+                f"{path}:{line_no}",
+            )
 
 
 _DETOKENIZE = [
@@ -296,18 +354,24 @@ def read_mnli_tokenized(path: Path) -> Iterator[RawRow | MalformedRow]:
         if isinstance(row, MalformedRow):
             yield row
             continue
-        yield RawRow(detokenize(row.premise), detokenize(row.hypothesis), row.label, row.where)
+        yield RawRow(
+            detokenize(row.premise), detokenize(row.hypothesis), row.label, row.where
+        )
 
 
 def read_taxinli_train(path: Path) -> Iterator[RawRow | MalformedRow]:
     """TaxiNLI rows that are MultiNLI train pairs (pairID not in the dev file)."""
     dev_ids = set()
-    for _, header, row in _delimited(path.with_name("taxinli10k_MNLIDev.tsv"), "\t", quoting=csv.QUOTE_NONE):
+    for _, header, row in _delimited(
+        path.with_name("taxinli10k_MNLIDev.tsv"), "\t", quoting=csv.QUOTE_NONE
+    ):
         dev_ids.add(dict(zip(header, row, strict=False)).get("pairID"))
     for line_no, header, row in _delimited(path, "\t", quoting=csv.QUOTE_NONE):
         record = dict(zip(header, row, strict=False))
         if record.get("pairID") not in dev_ids:
-            yield RawRow(record["prem"], record["hyp"], record["label"], f"{path}:{line_no}")
+            yield RawRow(
+                record["prem"], record["hyp"], record["label"], f"{path}:{line_no}"
+            )
 
 
 def read_climate_fever(path: Path) -> Iterator[RawRow | MalformedRow]:
@@ -316,13 +380,26 @@ def read_climate_fever(path: Path) -> Iterator[RawRow | MalformedRow]:
             if line.strip():
                 claim = json.loads(line)
                 for evidence in claim["evidences"]:
-                    yield RawRow(evidence["evidence"], claim["claim"], evidence["evidence_label"], f"{path}:{line_no}")
+                    yield RawRow(
+                        evidence["evidence"],
+                        claim["claim"],
+                        evidence["evidence_label"],
+                        f"{path}:{line_no}",
+                    )
 
 
 # Curriculum (nli/curriculum): 7 tasks with project 3-way labels, one (monotonicity_infer train) with
 # entailment / neutral only where neutral means "not entailed", 28 two-way tasks.
 CURRICULUM_3WAY_TASKS = frozenset(
-    {"boolean", "comparative", "conditional", "control", "counting", "negation", "quantifier"}
+    {
+        "boolean",
+        "comparative",
+        "conditional",
+        "control",
+        "counting",
+        "negation",
+        "quantifier",
+    }
 )
 CURRICULUM_EN_ONLY_TASKS = frozenset({"monotonicity_infer"})
 # `transitive` hypotheses are SICK TEST sentences (data README): never train on it, SICK TEST is
@@ -335,7 +412,9 @@ def _hash_rank(*parts: str) -> str:
     return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
-def read_curriculum(path: Path, *, kind: Literal["3way", "2way"], task_cap: int | None = None) -> Iterator[RawRow | MalformedRow]:
+def read_curriculum(
+    path: Path, *, kind: Literal["3way", "2way"], task_cap: int | None = None
+) -> Iterator[RawRow | MalformedRow]:
     """Curriculum rows of one kind. ``3way``: the 7 tasks with project labels. ``2way``: the other
     tasks except ``transitive``, two-way labels as they are (``not-entailed`` is a label set, never
     contradiction) and ``monotonicity_infer``'s neutral as ``not-entailed``; at most ``task_cap``
@@ -355,10 +434,16 @@ def read_curriculum(path: Path, *, kind: Literal["3way", "2way"], task_cap: int 
             if not isinstance(task, str):
                 yield MalformedRow(f"{where}: no task field")
                 continue
-            if task in CURRICULUM_EXCLUDED_TASKS or (kind == "3way") != (task in CURRICULUM_3WAY_TASKS):
+            if task in CURRICULUM_EXCLUDED_TASKS or (kind == "3way") != (
+                task in CURRICULUM_3WAY_TASKS
+            ):
                 continue
             label = record.get("label")
-            if task in CURRICULUM_EN_ONLY_TASKS and isinstance(label, str) and label.strip().lower() == "neutral":
+            if (
+                task in CURRICULUM_EN_ONLY_TASKS
+                and isinstance(label, str)
+                and label.strip().lower() == "neutral"
+            ):
                 label = LABEL_SET_NAMES[NOT_ENTAILED]
             try:
                 row = _record_row({**record, "label": label}, where)
@@ -369,7 +454,9 @@ def read_curriculum(path: Path, *, kind: Literal["3way", "2way"], task_cap: int 
     for task in sorted(by_task):
         rows = by_task[task]
         if task_cap is not None and len(rows) > task_cap:
-            rows = sorted(rows, key=lambda r: _hash_rank(task, r.premise, r.hypothesis))[:task_cap]
+            rows = sorted(
+                rows, key=lambda r: _hash_rank(task, r.premise, r.hypothesis)
+            )[:task_cap]
         yield from rows
 
 
@@ -381,7 +468,9 @@ def read_by_extension(path: Path) -> Iterator[RawRow | MalformedRow]:
         return read_table(path, delimiter="\t", quoting=csv.QUOTE_NONE)
     if name.endswith(".csv"):
         return read_table(path)
-    raise DataError(f"{path}: unknown data format; use .jsonl, .tsv, .csv (optionally .gz, .zip or .tar.gz)")
+    raise DataError(
+        f"{path}: unknown data format; use .jsonl, .tsv, .csv (optionally .gz, .zip or .tar.gz)"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -395,7 +484,9 @@ class Source:
     split: Literal["train", "dev", "test"] = "train"
     licence: str = "unstated"
     integer_labels: bool = False  # string digits 0/1/2 in the project order (XNLI)
-    two_way: bool = False  # holds not-entailed rows: readable only with partial_labels=True
+    two_way: bool = (
+        False  # holds not-entailed rows: readable only with partial_labels=True
+    )
 
 
 def _tsv(path: Path) -> Iterator[RawRow | MalformedRow]:
@@ -404,59 +495,108 @@ def _tsv(path: Path) -> Iterator[RawRow | MalformedRow]:
 
 SOURCES: dict[str, Source] = {
     # Training sets (the data README's "Suggested use" table).
-    "lingnli-train": Source(("nli/lingnli/*/train_*.jsonl",), licence="unstated (MultiNLI premises)"),
+    "lingnli-train": Source(
+        ("nli/lingnli/*/train_*.jsonl",), licence="unstated (MultiNLI premises)"
+    ),
     "nli-new-protocols-train": Source(
-        tuple(f"nli/nli_new_protocols/{p}/train.tsv" for p in ("base", "edit_premise", "edit_other")),
+        tuple(
+            f"nli/nli_new_protocols/{p}/train.tsv"
+            for p in ("base", "edit_premise", "edit_other")
+        ),
         read_mnli_style_tsv,
         licence="unstated (Wikipedia text, CC BY-SA 3.0)",
     ),
-    "semi-automatic-nli-train": Source(("nli/semi_automatic_nli/*/train.jsonl",), licence="unstated (Wikipedia text)"),
-    "cad-snli-train": Source(("nli/cad_snli/*/train.tsv",), _tsv, licence="Apache-2.0 / CC BY-SA 4.0"),
-    "mpe-train": Source(("nli/mpe/mpe_train.txt",), read_mpe, licence="unstated (Flickr30k captions)"),
-    "sick-train": Source(
-        ("nli/sick/SICK.txt",), lambda p: read_sick(p, split="TRAIN"), licence="CC BY-NC-SA 3.0 (non-commercial)"
+    "semi-automatic-nli-train": Source(
+        ("nli/semi_automatic_nli/*/train.jsonl",), licence="unstated (Wikipedia text)"
     ),
-    "mnli-train-3k": Source(("nli/mnli/train_mnli3000.jsonl",), licence="MultiNLI terms"),
-    "mnli-train-20k": Source(("nli/mnli/mnli_train_20k_tokenized.tsv",), read_mnli_tokenized, licence="MultiNLI terms"),
-    "snli-train-1pct": Source(("nli/snli/snli_1.0_train_0.01.jsonl.gz",), licence="CC BY-SA 4.0"),
-    "taxinli-train": Source(("nli/taxinli/taxinli10k.tsv",), read_taxinli_train, licence="C-UDA 1.0"),
+    "cad-snli-train": Source(
+        ("nli/cad_snli/*/train.tsv",), _tsv, licence="Apache-2.0 / CC BY-SA 4.0"
+    ),
+    "mpe-train": Source(
+        ("nli/mpe/mpe_train.txt",), read_mpe, licence="unstated (Flickr30k captions)"
+    ),
+    "sick-train": Source(
+        ("nli/sick/SICK.txt",),
+        lambda p: read_sick(p, split="TRAIN"),
+        licence="CC BY-NC-SA 3.0 (non-commercial)",
+    ),
+    "mnli-train-3k": Source(
+        ("nli/mnli/train_mnli3000.jsonl",), licence="MultiNLI terms"
+    ),
+    "mnli-train-20k": Source(
+        ("nli/mnli/mnli_train_20k_tokenized.tsv",),
+        read_mnli_tokenized,
+        licence="MultiNLI terms",
+    ),
+    "snli-train-1pct": Source(
+        ("nli/snli/snli_1.0_train_0.01.jsonl.gz",), licence="CC BY-SA 4.0"
+    ),
+    "taxinli-train": Source(
+        ("nli/taxinli/taxinli10k.tsv",), read_taxinli_train, licence="C-UDA 1.0"
+    ),
     "cb-train": Source(("nli/commitment_bank/train.csv",), licence="SuperGLUE terms"),
     "fracas-train": Source(("nli/fracas/train.csv",), licence="research resource"),
-    "conjnli-train": Source(("nli/conjnli/adversarial_train_15k.tsv",), _tsv, licence="MIT"),
+    "conjnli-train": Source(
+        ("nli/conjnli/adversarial_train_15k.tsv",), _tsv, licence="MIT"
+    ),
     # Partial-label training sets (two-way or entailment/neutral-only rows): a training mix reads
     # them with partial_labels=True and trains them with the marginal-likelihood loss.
     "curriculum-3way-train": Source(
-        ("nli/curriculum/curriculum_train.jsonl.gz",), lambda p: read_curriculum(p, kind="3way"),
+        ("nli/curriculum/curriculum_train.jsonl.gz",),
+        lambda p: read_curriculum(p, kind="3way"),
         licence="MIT repo; each task keeps its source's licence",
     ),
     "curriculum-2way-train": Source(
         ("nli/curriculum/curriculum_train.jsonl.gz",),
         lambda p: read_curriculum(p, kind="2way", task_cap=CURRICULUM_TASK_CAP),
-        licence="MIT repo; each task keeps its source's licence (drop: CC BY-SA 4.0)", two_way=True,
+        licence="MIT repo; each task keeps its source's licence (drop: CC BY-SA 4.0)",
+        two_way=True,
     ),
-    "rte-train": Source(("nli/rte_2way/train.csv",), licence="research use (PASCAL RTE)", two_way=True),
+    "rte-train": Source(
+        ("nli/rte_2way/train.csv",), licence="research use (PASCAL RTE)", two_way=True
+    ),
     # Dev sets: never train on these.
     "mnli-dev-matched": Source(
-        ("nli/mnli/mnli_development_set_number_of_correct_responses.txt",), _tsv, "dev", "MultiNLI terms"
+        ("nli/mnli/mnli_development_set_number_of_correct_responses.txt",),
+        _tsv,
+        "dev",
+        "MultiNLI terms",
     ),
-    "snli-dev": Source(("nli/snli/snli_1.0_dev.jsonl.gz",), split="dev", licence="CC BY-SA 4.0"),
+    "snli-dev": Source(
+        ("nli/snli/snli_1.0_dev.jsonl.gz",), split="dev", licence="CC BY-SA 4.0"
+    ),
     "xnli-en-dev": Source(
-        ("nli/xnli_en/xnli_validation_en.tar.gz",), _tsv, "dev", "CC BY-NC 4.0", integer_labels=True
+        ("nli/xnli_en/xnli_validation_en.tar.gz",),
+        _tsv,
+        "dev",
+        "CC BY-NC 4.0",
+        integer_labels=True,
     ),
-    "sick-trial": Source(("nli/sick/SICK.txt",), lambda p: read_sick(p, split="TRIAL"), "dev"),
+    "sick-trial": Source(
+        ("nli/sick/SICK.txt",), lambda p: read_sick(p, split="TRIAL"), "dev"
+    ),
     "mpe-dev": Source(("nli/mpe/mpe_dev.txt",), read_mpe, "dev"),
-    "semi-automatic-nli-test": Source(("nli/semi_automatic_nli/*/test.jsonl",), split="dev"),
+    "semi-automatic-nli-test": Source(
+        ("nli/semi_automatic_nli/*/test.jsonl",), split="dev"
+    ),
     "conjnli-dev": Source(("nli/conjnli/conj_dev.tsv",), _tsv, "dev"),
     "cb-dev": Source(("nli/commitment_bank/dev.csv",), split="dev"),
     "fracas-dev": Source(("nli/fracas/dev.csv",), split="dev"),
     "nli-new-protocols-val": Source(
-        tuple(f"nli/nli_new_protocols/{p}/val.jsonl" for p in ("base", "edit_premise", "edit_other", "paragraph")),
+        tuple(
+            f"nli/nli_new_protocols/{p}/val.jsonl"
+            for p in ("base", "edit_premise", "edit_other", "paragraph")
+        ),
         split="dev",
     ),
-    "climate-fever": Source(("nli/climate_fever/climate-fever.jsonl",), read_climate_fever, "test"),
+    "climate-fever": Source(
+        ("nli/climate_fever/climate-fever.jsonl",), read_climate_fever, "test"
+    ),
     "healthver-dev": Source(("nli/healthver/healthver_dev.csv",), split="dev"),
     "curriculum-3way-val": Source(
-        ("nli/curriculum/curriculum_val.jsonl.gz",), lambda p: read_curriculum(p, kind="3way"), "dev"
+        ("nli/curriculum/curriculum_val.jsonl.gz",),
+        lambda p: read_curriculum(p, kind="3way"),
+        "dev",
     ),
     # Two-way dev/test sets: contamination checks and two-way evaluation only.
     "rte-dev": Source(("nli/rte_2way/dev.csv",), split="dev", two_way=True),
@@ -481,7 +621,9 @@ def generated_dir() -> Path:
     return Path(os.environ.get("CROSSINGGUARD_GENERATED", "runs/data"))
 
 
-def resolve_files(source: str | Path) -> tuple[list[Path], Callable[[Path], Iterable[RawRow | MalformedRow]], str, bool]:
+def resolve_files(
+    source: str | Path,
+) -> tuple[list[Path], Callable[[Path], Iterable[RawRow | MalformedRow]], str, bool]:
     """Map a source name or path to (files, reader, display name, integer_labels)."""
     text = str(source)
     if text in SOURCES:
@@ -498,7 +640,9 @@ def resolve_files(source: str | Path) -> tuple[list[Path], Callable[[Path], Iter
         file_name, command = GENERATED[text]
         path = generated_dir() / file_name
         if not path.exists():
-            raise DataError(f"{text!r} is generated: run `crossingguard {command} --out {generated_dir()}` first")
+            raise DataError(
+                f"{text!r} is generated: run `crossingguard {command} --out {generated_dir()}` first"
+            )
         return [path], read_jsonl, text, False
     path = Path(text)
     if not path.exists() and "::" not in text:
@@ -507,7 +651,13 @@ def resolve_files(source: str | Path) -> tuple[list[Path], Callable[[Path], Iter
     return [path], read_by_extension, path.name, False
 
 
-def _parse_label(label: str | int | None, where: str, *, integer_labels: bool, partial_labels: bool = False) -> int | None:
+def _parse_label(
+    label: str | int | None,
+    where: str,
+    *,
+    integer_labels: bool,
+    partial_labels: bool = False,
+) -> int | None:
     """Label names map by `label_to_id`; integers only where the format fixes the project order.
 
     Two-way names: ``entailed`` is entailment; ``not-entailed`` / ``not_entailment`` is code 3
@@ -526,7 +676,11 @@ def _parse_label(label: str | int | None, where: str, *, integer_labels: bool, p
     if isinstance(label, str) and integer_labels and label.strip() in ("0", "1", "2"):
         return int(label)
     if isinstance(label, int) and not isinstance(label, bool):
-        if label in (0, 1, 2):  # JSON integers: the project order (0 E, 1 N, 2 C), as our JSONL documents
+        if label in (
+            0,
+            1,
+            2,
+        ):  # JSON integers: the project order (0 E, 1 N, 2 C), as our JSONL documents
             return label
         raise MalformedRow(f"{where}: integer label {label} is not 0, 1 or 2")
     try:
@@ -564,15 +718,29 @@ def load_nli(
     for path in files:
         try:
             rows = list(reader(path))
-        except (UnicodeDecodeError, csv.Error, EOFError, OSError, tarfile.TarError, zipfile.BadZipFile) as exc:
-            raise DataError(f"{path}: cannot be read as UTF-8 text data ({exc})") from None
+        except (
+            UnicodeDecodeError,
+            csv.Error,
+            EOFError,
+            OSError,
+            tarfile.TarError,
+            zipfile.BadZipFile,
+        ) as exc:
+            raise DataError(
+                f"{path}: cannot be read as UTF-8 text data ({exc})"
+            ) from None
         for row in rows:
             report.rows += 1
             if isinstance(row, MalformedRow):
                 _malformed(report, str(row), on_error)
                 continue
             try:
-                label = _parse_label(row.label, row.where, integer_labels=integer_labels, partial_labels=partial_labels)
+                label = _parse_label(
+                    row.label,
+                    row.where,
+                    integer_labels=integer_labels,
+                    partial_labels=partial_labels,
+                )
             except MalformedRow as exc:
                 _malformed(report, str(exc), on_error)
                 continue
@@ -581,7 +749,9 @@ def load_nli(
                 continue
             premise, hypothesis = row.premise.strip(), row.hypothesis.strip()
             if not premise or not hypothesis:
-                _malformed(report, f"{row.where}: empty premise or hypothesis", on_error)
+                _malformed(
+                    report, f"{row.where}: empty premise or hypothesis", on_error
+                )
                 continue
             key = pair_key(premise, hypothesis)
             if exclude and key in exclude:
@@ -602,7 +772,9 @@ def load_nli(
         pairs = pairs[:limit]
     report.kept = len(pairs)
     if not pairs:
-        raise DataError(f"{name}: no usable labelled pairs (report: {report.as_dict()})")
+        raise DataError(
+            f"{name}: no usable labelled pairs (report: {report.as_dict()})"
+        )
     return NLIData(
         name,
         [r[0] for r in pairs],
@@ -614,7 +786,9 @@ def load_nli(
 
 def _malformed(report: ReadReport, message: str, on_error: OnError) -> None:
     if on_error == "raise":
-        raise DataError(f"malformed row: {message} (use on_error='skip' to skip and count such rows)")
+        raise DataError(
+            f"malformed row: {message} (use on_error='skip' to skip and count such rows)"
+        )
     report.malformed.append(message)
 
 

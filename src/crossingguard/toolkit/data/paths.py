@@ -32,7 +32,9 @@ def use_data_dir(path: str | Path | None) -> None:
         return
     folder = Path(path).expanduser()
     if not folder.is_dir():
-        raise DataError(f"--data-dir: {folder} is not a folder; pass the shared data folder")
+        raise DataError(
+            f"--data-dir: {folder} is not a folder; pass the shared data folder"
+        )
     _chosen = folder.resolve()
 
 

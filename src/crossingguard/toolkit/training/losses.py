@@ -77,7 +77,11 @@ def build_distillation_dataset(
         or not np.issubdtype(y.dtype, np.integer)
         or ((y < 0) | (y >= N_CODES)).any()
     ):
-        bad = y[(y < 0) | (y >= N_CODES)][:1] if np.issubdtype(y.dtype, np.number) else y[:1]
+        bad = (
+            y[(y < 0) | (y >= N_CODES)][:1]
+            if np.issubdtype(y.dtype, np.number)
+            else y[:1]
+        )
         raise InputError(
             f"labels must be integer label codes 0..{N_CODES - 1} ({', '.join(LABEL_SET_NAMES)}), "
             f"got {bad.tolist() if bad.size else y.dtype}"
@@ -193,7 +197,9 @@ class PartialLabelLoss(_ProjectOrderLoss):
         import torch
 
         if labels is None:
-            raise InputError(f"PartialLabelLoss needs a '{LABEL_COLUMN}' column of label codes")
+            raise InputError(
+                f"PartialLabelLoss needs a '{LABEL_COLUMN}' column of label codes"
+            )
         codes = torch.as_tensor(labels).reshape(-1).float()
         n = len(inputs[0]) if inputs else 0
         if codes.numel() != n:
@@ -266,7 +272,9 @@ class PrecomputedDistillationLoss(_ProjectOrderLoss):
         _check_codes(gold)
         logits = self._project_logits(inputs, prompt, task)
         ce = partial_label_nll(logits, gold)  # cross-entropy for full labels
-        mse = F.mse_loss(logits, target[:, 1:].to(device=logits.device, dtype=logits.dtype))
+        mse = F.mse_loss(
+            logits, target[:, 1:].to(device=logits.device, dtype=logits.dtype)
+        )
         if self.log_components:
             return {"ce": self.alpha * ce, "mse": self.beta * mse}
         return self.alpha * ce + self.beta * mse

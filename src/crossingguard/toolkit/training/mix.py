@@ -40,11 +40,15 @@ class TrainingMix:
         return len(self.premises)
 
 
-def build_mix(config: DataConfig, *, seed: int, console: Console | None = None) -> TrainingMix:
+def build_mix(
+    config: DataConfig, *, seed: int, console: Console | None = None
+) -> TrainingMix:
     """Read each source, drop pairs found in the eval sets, cap, and shuffle deterministically."""
     excluded: set[tuple[str, str]] = set()
     missing_eval = []
-    for name in config.eval_sets:  # read each eval set once; report every unreadable one together
+    for name in (
+        config.eval_sets
+    ):  # read each eval set once; report every unreadable one together
         try:
             excluded |= contamination_keys([name])
         except DataError as exc:
@@ -75,11 +79,15 @@ def build_mix(config: DataConfig, *, seed: int, console: Console | None = None) 
                 two_way_dropped += 1
                 continue
             key = (data.premises[index].lower(), data.hypotheses[index].lower())
-            if key in seen:  # the same pair from two sources (e.g. MNLI samples and TaxiNLI)
+            if (
+                key in seen
+            ):  # the same pair from two sources (e.g. MNLI samples and TaxiNLI)
                 cross_duplicates += 1
                 continue
             seen.add(key)
-            rows.append((data.premises[index], data.hypotheses[index], label, entry.source))
+            rows.append(
+                (data.premises[index], data.hypotheses[index], label, entry.source)
+            )
             used_labels[label] += 1
             taken += 1
         report[entry.source] = {
@@ -87,7 +95,10 @@ def build_mix(config: DataConfig, *, seed: int, console: Console | None = None) 
             "cross_source_duplicates": cross_duplicates,
             "two_way_dropped": two_way_dropped,
             "used": taken,
-            "used_labels": {name: int(n) for name, n in zip(LABEL_SET_NAMES, used_labels, strict=True)},
+            "used_labels": {
+                name: int(n)
+                for name, n in zip(LABEL_SET_NAMES, used_labels, strict=True)
+            },
         }
     rng.shuffle(rows)
     if config.total_cap is not None:
@@ -95,7 +106,11 @@ def build_mix(config: DataConfig, *, seed: int, console: Console | None = None) 
     if not rows:
         raise DataError("the training mix is empty: check data.train sources and caps")
     mix = TrainingMix(
-        [r[0] for r in rows], [r[1] for r in rows], np.asarray([r[2] for r in rows]), [r[3] for r in rows], report
+        [r[0] for r in rows],
+        [r[1] for r in rows],
+        np.asarray([r[2] for r in rows]),
+        [r[3] for r in rows],
+        report,
     )
     if console is not None:
         print_mix_report(mix, console)
@@ -111,7 +126,17 @@ def print_mix_report(mix: TrainingMix, console: Console) -> None:
     """Per source: rows read, what each filter dropped, pairs used and their labels (E/N/C/NE,
     NE = two-way not-entailed); then the totals."""
     table = Table(title=f"training mix: {len(mix)} pairs")
-    columns = ("source", "read", "unlabeled", "dup", "conflicting", "contaminated", "malformed", "used", "E / N / C / NE")
+    columns = (
+        "source",
+        "read",
+        "unlabeled",
+        "dup",
+        "conflicting",
+        "contaminated",
+        "malformed",
+        "used",
+        "E / N / C / NE",
+    )
     for column in columns:
         table.add_column(column, justify="right" if column != "source" else "left")
     for name, r in mix.report.items():
@@ -125,11 +150,15 @@ def print_mix_report(mix: TrainingMix, console: Console) -> None:
     Console(file=console.file, width=max(console.width, 150)).print(table)
     counts = mix_label_counts(mix.labels)
     console.print(
-        "labels E/N/C: {} / {} / {}; two-way not-entailed (N or C): {}".format(*counts.values())
+        "labels E/N/C: {} / {} / {}; two-way not-entailed (N or C): {}".format(
+            *counts.values()
+        )
     )
 
 
-def export_mix(config: TrainConfig, out: Path, *, console: Console | None = None) -> list[str]:
+def export_mix(
+    config: TrainConfig, out: Path, *, console: Console | None = None
+) -> list[str]:
     """Write the config's mix and dev subsets to ``out`` so the same run can happen elsewhere.
 
     Files: ``train.jsonl.gz`` (premise, hypothesis, label name, source; already filtered, capped
@@ -142,8 +171,15 @@ def export_mix(config: TrainConfig, out: Path, *, console: Console | None = None
     write_jsonl_atomic(
         out / "train.jsonl.gz",
         (
-            {"premise": p, "hypothesis": h, "label": label_set_name(int(y)), "source": s}
-            for p, h, y, s in zip(mix.premises, mix.hypotheses, mix.labels, mix.sources, strict=True)
+            {
+                "premise": p,
+                "hypothesis": h,
+                "label": label_set_name(int(y)),
+                "source": s,
+            }
+            for p, h, y, s in zip(
+                mix.premises, mix.hypotheses, mix.labels, mix.sources, strict=True
+            )
         ),
     )
     dev_files = []
@@ -152,11 +188,21 @@ def export_mix(config: TrainConfig, out: Path, *, console: Console | None = None
         path = out / "dev" / f"{name.replace('/', '_')}.jsonl"
         write_jsonl_atomic(
             path,
-            ({"premise": p, "hypothesis": h, "label": label_set_name(int(y))} for (p, h), y in zip(dev.pairs, dev.labels, strict=True)),
+            (
+                {"premise": p, "hypothesis": h, "label": label_set_name(int(y))}
+                for (p, h), y in zip(dev.pairs, dev.labels, strict=True)
+            ),
         )
         dev_files.append(str(path))
     (out / "data_report.json").write_text(
-        json.dumps({"pairs": len(mix), "labels": mix_label_counts(mix.labels), "sources": mix.report}, indent=2)
+        json.dumps(
+            {
+                "pairs": len(mix),
+                "labels": mix_label_counts(mix.labels),
+                "sources": mix.report,
+            },
+            indent=2,
+        )
     )
     overrides = [
         f"data.train=[{{source: {out / 'train.jsonl.gz'}}}]",

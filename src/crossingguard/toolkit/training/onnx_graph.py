@@ -60,12 +60,20 @@ def write_weightless_graph(fp32_onnx: str | Path, model_dir: str | Path) -> Path
                 f"{model_dir / WEIGHTS_FILE}; export the graph from these exact weights "
                 "(save the fp16 safetensors first, then export from that directory)"
             )
-        mapping[init.name] = {"tensor": hit[0], "transpose": hit[1], "shape": list(array.shape)}
+        mapping[init.name] = {
+            "tensor": hit[0],
+            "transpose": hit[1],
+            "shape": list(array.shape),
+        }
         init.ClearField("raw_data")
         init.ClearField("float_data")
         init.data_location = onnx.TensorProto.EXTERNAL
         del init.external_data[:]
-        for field_name, text in (("location", WEIGHTS_FILE), ("offset", "0"), ("length", str(array.nbytes))):
+        for field_name, text in (
+            ("location", WEIGHTS_FILE),
+            ("offset", "0"),
+            ("length", str(array.nbytes)),
+        ):
             entry = init.external_data.add()
             entry.key, entry.value = field_name, text
     out_dir = model_dir / "onnx"
@@ -73,7 +81,10 @@ def write_weightless_graph(fp32_onnx: str | Path, model_dir: str | Path) -> Path
     graph = out_dir / GRAPH_FILE
     onnx.save(model, str(graph))
     (out_dir / WEIGHTS_MAP_FILE).write_text(
-        json.dumps({"weights": WEIGHTS_FILE, "precision": "fp32", "initializers": mapping}, indent=1),
+        json.dumps(
+            {"weights": WEIGHTS_FILE, "precision": "fp32", "initializers": mapping},
+            indent=1,
+        ),
         encoding="utf-8",
     )
     return graph

@@ -37,7 +37,11 @@ def _licence(source: str) -> str:
     if source in SOURCES:
         return SOURCES[source].licence
     if source in GENERATED:
-        return INTENT_PAIRS_LICENCE if source.startswith("intent-") else GUARD_PAIRS_LICENCE
+        return (
+            INTENT_PAIRS_LICENCE
+            if source.startswith("intent-")
+            else GUARD_PAIRS_LICENCE
+        )
     return "see the data file"
 
 
@@ -69,7 +73,9 @@ def _evaluation_key(final: Path, eval_sets: tuple[str, ...], limit: int | None) 
     with open(final / "model.safetensors", "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
-    return json.dumps({"weights": digest.hexdigest(), "sets": list(eval_sets), "limit": limit})
+    return json.dumps(
+        {"weights": digest.hexdigest(), "sets": list(eval_sets), "limit": limit}
+    )
 
 
 def ship_model(
@@ -92,13 +98,17 @@ def ship_model(
     run_dir = Path(run_dir)
     final = run_dir / "final"
     if not (final / "config.json").is_file():
-        raise ModelError(f"{final} holds no trained model: run `crossingguard train` first")
+        raise ModelError(
+            f"{final} holds no trained model: run `crossingguard train` first"
+        )
     train_config = json.loads((run_dir / "config.json").read_text())
     summary = json.loads((run_dir / "training_summary.json").read_text())
     data_report = json.loads((run_dir / "data_report.json").read_text())
 
     dest_root = Path(dest_root) if dest_root else MODELS_DIR
-    dest_root.mkdir(parents=True, exist_ok=True)  # fail before the long work, not after it
+    dest_root.mkdir(
+        parents=True, exist_ok=True
+    )  # fail before the long work, not after it
     key = _evaluation_key(final, eval_sets, limit)
     key_file = run_dir / "evaluation.key"
     dest = dest_root / name
@@ -108,7 +118,9 @@ def ship_model(
         for item in final.iterdir():
             if item.name in _SKIP:
                 continue
-            (shutil.copytree if item.is_dir() else shutil.copy2)(item, staged / item.name)
+            (shutil.copytree if item.is_dir() else shutil.copy2)(
+                item, staged / item.name
+            )
         # One master copy of the weights (fp16); the ONNX graph is exported from exactly those
         # weights and shipped without them (crossingguard.toolkit.training.onnx_graph).
         save_fp16_safetensors(staged)
@@ -116,18 +128,27 @@ def ship_model(
         full = export_fp32(staged, Path(tmp) / "model.onnx")
         write_weightless_graph(full, staged)
         full.unlink()
-        if (run_dir / "evaluation.json").is_file() and key_file.is_file() and key_file.read_text() == key:
-            console.print(f"reusing {run_dir / 'evaluation.json'} (same weights, sets and limit)")
+        if (
+            (run_dir / "evaluation.json").is_file()
+            and key_file.is_file()
+            and key_file.read_text() == key
+        ):
+            console.print(
+                f"reusing {run_dir / 'evaluation.json'} (same weights, sets and limit)"
+            )
             evaluation = json.loads((run_dir / "evaluation.json").read_text())
         else:
-            evaluation = evaluate_variants(staged, eval_sets, limit=limit, console=console)
+            evaluation = evaluate_variants(
+                staged, eval_sets, limit=limit, console=console
+            )
             (run_dir / "evaluation.json").write_text(json.dumps(evaluation, indent=2))
             key_file.write_text(key)
         (staged / "training_summary.json").write_text(json.dumps(summary, indent=2))
         (staged / "evaluation.json").write_text(json.dumps(evaluation, indent=2))
         sources = data_report["sources"]
         datasets = [
-            {"name": source, "licence": _licence(source), "pairs": info["used"]} for source, info in sources.items()
+            {"name": source, "licence": _licence(source), "pairs": info["used"]}
+            for source, info in sources.items()
         ]
         loss = train_config["loss"]
         distil = train_config["distillation"]
@@ -154,7 +175,9 @@ def ship_model(
             eval_results=fp32,
             eval_hardware=hardware_description(),
             extra_sections=extra,
-            learning_curve_png="learning_curve.png" if (staged / "learning_curve.png").exists() else None,
+            learning_curve_png="learning_curve.png"
+            if (staged / "learning_curve.png").exists()
+            else None,
             repo_id=name,
             license="other",
         )
@@ -169,7 +192,8 @@ def _training_notes(config: dict, summary: dict) -> str:
     lines = [
         "## Training configuration",
         "",
-        f"- base model: `{config['base_model']}`" + (f", encoder layers kept: {keep}" if keep else ""),
+        f"- base model: `{config['base_model']}`"
+        + (f", encoder layers kept: {keep}" if keep else ""),
         f"- epochs {t['epochs']}, learning rate {t['learning_rate']}, batch size {t['batch_size']}, "
         f"warmup ratio {t['warmup_ratio']}, max length {t['max_length']}, seed {t['seed']}, bf16 autocast {t['bf16']}",
         f"- {summary.get('pairs')} training pairs, {summary.get('global_step')} steps",

@@ -22,7 +22,9 @@ def resolve_base(name_or_path: str) -> str:
         try:
             module = importlib.import_module(BUNDLED_BASES[name_or_path])
         except ImportError:
-            raise ModelError(f"base {name_or_path!r} needs `pip install {name_or_path}`") from None
+            raise ModelError(
+                f"base {name_or_path!r} needs `pip install {name_or_path}`"
+            ) from None
         return str(module.get_model_path())
     from crossingguard.inference.loading import resolve_model
 
@@ -34,7 +36,9 @@ def _encoder_layers(model):
     encoder = getattr(base, "encoder", None)
     layers = getattr(encoder, "layer", None) or getattr(encoder, "layers", None)
     if layers is None:
-        raise ModelError(f"cannot find the encoder layers of {type(model).__name__} to drop layers from")
+        raise ModelError(
+            f"cannot find the encoder layers of {type(model).__name__} to drop layers from"
+        )
     return encoder, layers
 
 
@@ -46,11 +50,15 @@ def _nli_head_order(config) -> list[int] | None:
         return None
     try:
         return head_columns(getattr(config, "id2label", None))
-    except ModelError:  # LABEL_0-style names: an encoder without an NLI head gets a fresh one
+    except (
+        ModelError
+    ):  # LABEL_0-style names: an encoder without an NLI head gets a fresh one
         return None
 
 
-def build_student(base: str, out_dir: str | Path, *, keep_layers: list[int] | None = None) -> Path:
+def build_student(
+    base: str, out_dir: str | Path, *, keep_layers: list[int] | None = None
+) -> Path:
     """Save a 3-label sequence classifier initialised from `base` into `out_dir`."""
     import torch
     from transformers import (
@@ -64,23 +72,33 @@ def build_student(base: str, out_dir: str | Path, *, keep_layers: list[int] | No
     order = _nli_head_order(config)
     id2label = dict(enumerate(LABELS))
     if order is not None:
-        model = AutoModelForSequenceClassification.from_pretrained(path, dtype=torch.float32)
+        model = AutoModelForSequenceClassification.from_pretrained(
+            path, dtype=torch.float32
+        )
         head = model.classifier if hasattr(model, "classifier") else None
         out_layer = getattr(head, "out_proj", head)
         if out_layer is None:
-            raise ModelError(f"{base}: found no classifier head to reorder into entailment/neutral/contradiction")
+            raise ModelError(
+                f"{base}: found no classifier head to reorder into entailment/neutral/contradiction"
+            )
         with torch.no_grad():
             out_layer.weight.copy_(out_layer.weight[order].clone())
             out_layer.bias.copy_(out_layer.bias[order].clone())
     else:
         model = AutoModelForSequenceClassification.from_pretrained(
-            path, num_labels=3, id2label=id2label, label2id={name: i for i, name in id2label.items()}, dtype=torch.float32
+            path,
+            num_labels=3,
+            id2label=id2label,
+            label2id={name: i for i, name in id2label.items()},
+            dtype=torch.float32,
         )
     model.config.id2label = id2label
     model.config.label2id = {name: i for i, name in id2label.items()}
     if keep_layers:
         encoder, layers = _encoder_layers(model)
-        if len(set(keep_layers)) != len(keep_layers) or not all(0 <= i < len(layers) for i in keep_layers):
+        if len(set(keep_layers)) != len(keep_layers) or not all(
+            0 <= i < len(layers) for i in keep_layers
+        ):
             raise ConfigError(
                 f"student.keep_layers: {keep_layers} must be distinct indices in [0, {len(layers) - 1}]"
             )

@@ -140,12 +140,17 @@ def _shards(entry: Path) -> list[Path]:
 
 def length_order(pairs: Sequence[tuple[str, str]]) -> np.ndarray:
     """Indices that sort ``pairs`` by premise + hypothesis length (stable, so ties keep data order)."""
-    lengths = np.fromiter((len(p) + len(h) for p, h in pairs), dtype=np.int64, count=len(pairs))
+    lengths = np.fromiter(
+        (len(p) + len(h) for p, h in pairs), dtype=np.int64, count=len(pairs)
+    )
     return np.argsort(lengths, kind="stable")
 
 
 def score_length_sorted(
-    score: Scorer, pairs: Sequence[tuple[str, str]], batch_size: int, on_batch: Callable[[int], None]
+    score: Scorer,
+    pairs: Sequence[tuple[str, str]],
+    batch_size: int,
+    on_batch: Callable[[int], None],
 ) -> np.ndarray:
     """Score ``pairs`` shortest first and return the rows in the original order."""
     order = length_order(pairs)
@@ -161,7 +166,9 @@ def resolve_device(device: str, backend: str) -> str:
         raise InputError(f"device must be auto, cpu or cuda[:N], got {device!r}")
     if device != "auto":
         if device != "cpu" and backend != "torch":
-            raise InputError(f"device {device!r} needs the torch backend (onnx scores on the CPU)")
+            raise InputError(
+                f"device {device!r} needs the torch backend (onnx scores on the CPU)"
+            )
         return device
     if backend != "torch":
         return "cpu"
@@ -216,10 +223,16 @@ def compute_teacher_logits(
         return entry
 
     runner = load_scorer(
-        model_dir, backend=backend, threads=threads, device=device, max_length=MAX_LENGTH
+        model_dir,
+        backend=backend,
+        threads=threads,
+        device=device,
+        max_length=MAX_LENGTH,
     )
 
-    def score(pairs: Sequence[tuple[str, str]], bs: int, cb: Callable[[int], None]) -> np.ndarray:
+    def score(
+        pairs: Sequence[tuple[str, str]], bs: int, cb: Callable[[int], None]
+    ) -> np.ndarray:
         # raw logits of truncated pairs (never windowed): the targets the card's recipe uses
         return runner.raw_logits(pairs, batch_size=bs, on_batch=cb)
 
@@ -286,7 +299,10 @@ def compute_teacher_logits(
                     "NLI model"
                 )
             shard = entry / f"shard_{i:05d}.npy"
-            with atomic_path(shard) as tmp, tmp.open("wb") as handle:  # ".shard_*" is no shard
+            with (
+                atomic_path(shard) as tmp,
+                tmp.open("wb") as handle,
+            ):  # ".shard_*" is no shard
                 np.save(handle, logits[:, order].astype(np.float32))
     meta["status"] = "complete"
     write_json_atomic(meta_path, meta)

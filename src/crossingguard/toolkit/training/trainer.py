@@ -27,7 +27,11 @@ from crossingguard.toolkit.training.mix import build_mix, mix_label_counts
 
 def _last_checkpoint(checkpoint_dir: Path) -> str | None:
     checkpoints = sorted(
-        (p for p in checkpoint_dir.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()),
+        (
+            p
+            for p in checkpoint_dir.glob("checkpoint-*")
+            if p.name.split("-")[-1].isdigit()
+        ),
         key=lambda p: int(p.name.split("-")[-1]),
     )
     return str(checkpoints[-1]) if checkpoints else None
@@ -48,7 +52,9 @@ def hardware_description() -> str:
     return f"{os.cpu_count()} CPU cores ({cpu}), {gpu}"
 
 
-def train(config: TrainConfig, *, resume: bool = False, console: Console | None = None) -> Path:
+def train(
+    config: TrainConfig, *, resume: bool = False, console: Console | None = None
+) -> Path:
     """Run one training job; returns the final model directory."""
     import torch
     from datasets import Dataset
@@ -76,16 +82,29 @@ def train(config: TrainConfig, *, resume: bool = False, console: Console | None 
 
     mix = build_mix(config.data, seed=t.seed, console=console)
     (out / "data_report.json").write_text(
-        json.dumps({"pairs": len(mix), "labels": mix_label_counts(mix.labels), "sources": mix.report}, indent=2)
+        json.dumps(
+            {
+                "pairs": len(mix),
+                "labels": mix_label_counts(mix.labels),
+                "sources": mix.report,
+            },
+            indent=2,
+        )
     )
 
     init_dir = out / "init"
     if not (init_dir / "config.json").exists():
         console.print(f"initialising the student from {config.base_model}")
-        build_student(config.base_model, init_dir, keep_layers=config.student.keep_layers)
+        build_student(
+            config.base_model, init_dir, keep_layers=config.student.keep_layers
+        )
     model = CrossEncoder(str(init_dir), num_labels=3, max_length=t.max_length)
 
-    columns = {"premise": mix.premises, "hypothesis": mix.hypotheses, "label": mix.labels.tolist()}
+    columns = {
+        "premise": mix.premises,
+        "hypothesis": mix.hypotheses,
+        "label": mix.labels.tolist(),
+    }
     if config.loss == "distillation":
         from crossingguard.toolkit.training.losses import (
             PrecomputedDistillationLoss,
@@ -94,10 +113,19 @@ def train(config: TrainConfig, *, resume: bool = False, console: Console | None 
         from crossingguard.toolkit.training.teacher_logits import load_teacher_logits
 
         if not config.distillation.teacher_logits:
-            raise ConfigError("loss: distillation needs distillation.teacher_logits (a teacher-logits folder)")
-        logits = load_teacher_logits(config.distillation.teacher_logits, list(zip(mix.premises, mix.hypotheses, strict=True)))
-        train_dataset = build_distillation_dataset(mix.premises, mix.hypotheses, mix.labels, logits)
-        loss: Any = PrecomputedDistillationLoss(model, alpha=config.distillation.alpha, beta=config.distillation.beta)
+            raise ConfigError(
+                "loss: distillation needs distillation.teacher_logits (a teacher-logits folder)"
+            )
+        logits = load_teacher_logits(
+            config.distillation.teacher_logits,
+            list(zip(mix.premises, mix.hypotheses, strict=True)),
+        )
+        train_dataset = build_distillation_dataset(
+            mix.premises, mix.hypotheses, mix.labels, logits
+        )
+        loss: Any = PrecomputedDistillationLoss(
+            model, alpha=config.distillation.alpha, beta=config.distillation.beta
+        )
     else:
         from crossingguard.toolkit.training.losses import PartialLabelLoss
 
@@ -106,12 +134,16 @@ def train(config: TrainConfig, *, resume: bool = False, console: Console | None 
 
     evaluators = []
     for name in config.data.dev:
-        dev = load_nli(name, limit=config.data.dev_limit)  # a two-way dev set is refused here
+        dev = load_nli(
+            name, limit=config.data.dev_limit
+        )  # a two-way dev set is refused here
         evaluators.append(
             CrossEncoderClassificationEvaluator(
                 sentence_pairs=[list(p) for p in dev.pairs],
                 labels=dev.labels.tolist(),
-                name=re.sub(r"[^\w.-]+", "_", dev.name),  # becomes a file name and a log key
+                name=re.sub(
+                    r"[^\w.-]+", "_", dev.name
+                ),  # becomes a file name and a log key
                 batch_size=64,
             )
         )
@@ -141,7 +173,11 @@ def train(config: TrainConfig, *, resume: bool = False, console: Console | None 
         disable_tqdm=False,
     )
     trainer = CrossEncoderTrainer(
-        model=model, args=args, train_dataset=train_dataset, loss=loss, evaluator=evaluator
+        model=model,
+        args=args,
+        train_dataset=train_dataset,
+        loss=loss,
+        evaluator=evaluator,
     )
     resume_from = _last_checkpoint(checkpoint_dir) if resume else None
     if resume and resume_from is None:
@@ -179,10 +215,18 @@ def _history(log_history: list[dict], batch_size: int) -> list[dict]:
     """Dev accuracy (F1 micro) per evaluation, with the training pairs seen so far."""
     points: dict[int, dict] = {}
     for entry in log_history:
-        accuracies = {k[len("eval_") : -len("_f1_micro")]: v for k, v in entry.items() if k.endswith("_f1_micro")}
+        accuracies = {
+            k[len("eval_") : -len("_f1_micro")]: v
+            for k, v in entry.items()
+            if k.endswith("_f1_micro")
+        }
         if accuracies:
             step = entry.get("step", 0)
-            points[step] = {"step": step, "pairs_seen": step * batch_size, "f1_micro": accuracies}
+            points[step] = {
+                "step": step,
+                "pairs_seen": step * batch_size,
+                "f1_micro": accuracies,
+            }
     return [points[step] for step in sorted(points)]
 
 
