@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from crossingguard.cli.errors import handle_errors
-from crossingguard.cli.options import reads_data
+from crossingguard.cli.options import JsonOpt, reads_data
 from crossingguard.io import write_jsonl_atomic
 
 data_app = typer.Typer(
@@ -90,9 +90,7 @@ def guard_pairs_command(
             "--max-per-source", min=1, help="Cap prompts per source (quick runs)."
         ),
     ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the report as JSON.")
-    ] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Build guardrail NLI pairs from the guard/ data sets (dev = whole held-out sources)."""
     from crossingguard.toolkit.data.guard_pairs import build_guard_pairs

@@ -14,6 +14,7 @@ from crossingguard.cli.errors import handle_errors
 from crossingguard.cli.options import (
     BackendChoice,
     BackendOpt,
+    JsonOpt,
     ModelOpt,
     ThreadsOpt,
     reads_data,
@@ -51,9 +52,7 @@ def eval_command(
         ),
     ] = 64,
     threads: ThreadsOpt = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the results as JSON on stdout.")
-    ] = False,
+    as_json: JsonOpt = False,
     out: Annotated[
         Path | None,
         typer.Option(

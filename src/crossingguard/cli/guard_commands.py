@@ -14,6 +14,7 @@ from crossingguard.cli.errors import handle_errors
 from crossingguard.cli.options import (
     BackendChoice,
     BackendOpt,
+    JsonOpt,
     ModelOpt,
     ThreadsOpt,
     reads_data,
@@ -324,9 +325,7 @@ def eval_guard(
             show_default=False,
         ),
     ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the results as JSON.")
-    ] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Evaluate a policy on labeled prompts (P/R/F1, false-positive rates, routing accuracy).
 

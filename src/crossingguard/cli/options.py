@@ -135,6 +135,12 @@ def _silence_loaded_progress_bars(stack: ExitStack) -> None:
             stack.callback(hf_logging.enable_progress_bar)
 
 
+JsonOpt = Annotated[
+    bool,
+    typer.Option(
+        "--json", help="Print the results (report, summary) as JSON on stdout."
+    ),
+]
 DataDirOpt = Annotated[
     Path | None,
     typer.Option(

@@ -19,6 +19,7 @@ from crossingguard.cli.errors import handle_errors
 from crossingguard.cli.options import (
     BackendChoice,
     BackendOpt,
+    JsonOpt,
     ModelOpt,
     ThreadsOpt,
     reads_data,
@@ -57,9 +58,7 @@ def intent_pairs_command(
             "domain: other intents of its domain (no embedder needed).",
         ),
     ] = "embedding",
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the report as JSON.")
-    ] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Build intent NLI pairs from the HWU64 and SNIPS train splits (BANKING77 stays held out)."""
     from crossingguard.toolkit.routing.intent_pairs import build_intent_pairs
@@ -272,9 +271,7 @@ def eval_routing_command(
             show_default=False,
         ),
     ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the results as JSON on stdout.")
-    ] = False,
+    as_json: JsonOpt = False,
     out: Annotated[
         Path | None,
         typer.Option(

@@ -100,15 +100,18 @@ def guard_prompts(*, seed: int = 0) -> list[str]:
     return sorted(texts, key=lambda t: _rank(seed, t))
 
 
+def _pack_workload(
+    name: str, title: str, mode: Mode, prompts: Sequence[str], hypotheses: Sequence[str]
+) -> Workload:
+    """Every prompt against every hypothesis of a pack."""
+    return Workload(name, title, mode, tuple(prompts), hypotheses=tuple(hypotheses))
+
+
 def guard_workload(n: int, hypotheses: Sequence[str], *, seed: int = 0) -> Workload:
     """``n`` real prompts (seeded sample, real lengths) x every hypothesis of a pack."""
-    prompts = guard_prompts(seed=seed)[:n]
-    return Workload(
-        "guard",
-        f"guard: {GUARD_DATASET} prompts x {len(hypotheses)} pack hypotheses",
-        "throughput",
-        tuple(prompts),
-        hypotheses=tuple(hypotheses),
+    title = f"guard: {GUARD_DATASET} prompts x {len(hypotheses)} pack hypotheses"
+    return _pack_workload(
+        "guard", title, "throughput", guard_prompts(seed=seed)[:n], hypotheses
     )
 
 
@@ -124,24 +127,15 @@ def long_guard_workload(
     long = [p for p in guard_prompts(seed=seed) if count_tokens(p) >= min_tokens][:n]
     if not long:
         raise DataError(f"{GUARD_DATASET}: no prompt has {min_tokens} tokens or more")
-    return Workload(
-        "guard-long",
-        f"guard, long prompts (>= {min_tokens} tokens) x {len(hypotheses)} pack hypotheses",
-        "throughput",
-        tuple(long),
-        hypotheses=tuple(hypotheses),
-    )
+    title = f"guard, long prompts (>= {min_tokens} tokens) x {len(hypotheses)} pack hypotheses"
+    return _pack_workload("guard-long", title, "throughput", long, hypotheses)
 
 
 def latency_workload(n: int, hypotheses: Sequence[str], *, seed: int = 1) -> Workload:
     """``n`` single-prompt calls with real prompts (another seeded order than ``guard``)."""
-    prompts = guard_prompts(seed=seed)[:n]
-    return Workload(
-        "latency",
-        f"latency: 1 prompt x {len(hypotheses)} hypotheses per call",
-        "calls",
-        tuple(prompts),
-        hypotheses=tuple(hypotheses),
+    title = f"latency: 1 prompt x {len(hypotheses)} hypotheses per call"
+    return _pack_workload(
+        "latency", title, "calls", guard_prompts(seed=seed)[:n], hypotheses
     )
 
 
