@@ -12,6 +12,10 @@ the default one is cached under :func:`crossingguard.cache.cache_dir` and built 
 package on first use when torch is installed (``crossingguard export-embedder`` does it
 explicitly). ``backend="torch"`` runs sentence-transformers instead; the two agree to ~1e-5
 (``tests/routing/test_embedding.py``).
+
+Texts longer than ``max_seq_length`` tokens are truncated, not windowed, exactly as
+sentence-transformers embeds them: the embedding only shortlists routes, and the ``hybrid``
+strategy's NLI pass, which decides, windows long prompts (``inference.encoding``).
 """
 
 from __future__ import annotations
@@ -94,7 +98,7 @@ class OnnxEmbedder:
         self.max_length = int(cfg.get("max_seq_length", 256))
         self.normalize = bool(cfg.get("normalize", True))
         self._tok = Tokenizer.from_file(str(self.path / "tokenizer.json"))
-        self._tok.enable_truncation(self.max_length)
+        self._tok.enable_truncation(self.max_length)  # see the module docstring
         self._tok.no_padding()
         self._pad = int(cfg.get("pad_token_id", 0))
         self._session, _ = make_session(onnx_path, threads=threads)
