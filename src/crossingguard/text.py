@@ -10,6 +10,8 @@ inside with an error that names neither.
 
 from __future__ import annotations
 
+from crossingguard.errors import InputError
+
 
 def unicode_problem(text: str) -> str | None:
     """Why ``text`` is not valid Unicode text (a lone surrogate and where), or ``None``."""
@@ -22,3 +24,16 @@ def unicode_problem(text: str) -> str | None:
             "without its pair); send valid UTF-8 text"
         )
     return None
+
+
+def check_text(value: object, where: str, *, what: str = "") -> str:
+    """``value`` when it is a non-empty string of valid Unicode, else an :class:`InputError`
+    at ``where`` (``what`` names the value in the message, e.g. ``"prompt "``)."""
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(
+            f"{where}: {what}must be a non-empty string, got {value!r:.80}"
+        )
+    problem = unicode_problem(value)
+    if problem is not None:
+        raise InputError(f"{where}: {problem}")
+    return value

@@ -11,7 +11,7 @@ import numpy as np
 
 from crossingguard.errors import InputError
 from crossingguard.limits import MAX_PROMPTS_PER_CALL
-from crossingguard.text import unicode_problem
+from crossingguard.text import check_text
 
 FireOn = Literal["entailment", "contradiction"]
 Action = Literal["block", "flag", "log"]
@@ -47,17 +47,10 @@ def check_prompts(prompts: Sequence[str]) -> list[str]:
             f"{MAX_PROMPTS_PER_CALL:,}; check them in smaller calls, or score a dataset with "
             "`crossingguard batch`"
         )
-    out = []
-    for i, prompt in enumerate(prompts):
-        if not isinstance(prompt, str) or not prompt.strip():
-            raise InputError(
-                f"prompts -> {i}: prompt must be a non-empty string, got {prompt!r:.80}"
-            )
-        problem = unicode_problem(prompt)
-        if problem is not None:
-            raise InputError(f"prompts -> {i}: {problem}")
-        out.append(prompt)
-    return out
+    return [
+        check_text(prompt, f"prompts -> {i}", what="prompt ")
+        for i, prompt in enumerate(prompts)
+    ]
 
 
 class ThresholdWarning(UserWarning):

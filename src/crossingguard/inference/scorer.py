@@ -48,7 +48,7 @@ from crossingguard.labels import (
     projection_from_id2label,
 )
 from crossingguard.limits import MAX_PAIRS_PER_CALL, MAX_PROMPT_CHARS, PROGRESS_MIN_ROWS
-from crossingguard.text import unicode_problem
+from crossingguard.text import check_text
 
 log = logging.getLogger("crossingguard")
 Pair = tuple[str, str]
@@ -114,13 +114,7 @@ def validate_pairs(
                 f"pairs -> {i}: expected a (premise, hypothesis) pair, got {pair!r:.80}"
             )
         for part, value in zip(("premise", "hypothesis"), pair, strict=True):
-            if not isinstance(value, str) or not value.strip():
-                raise InputError(
-                    f"pairs -> {i} -> {part}: must be a non-empty string, got {value!r:.80}"
-                )
-            problem = unicode_problem(value)
-            if problem is not None:
-                raise InputError(f"pairs -> {i} -> {part}: {problem}")
+            check_text(value, f"pairs -> {i} -> {part}")
         if max_premise_chars is not None and len(pair[0]) > max_premise_chars:
             raise InputError(
                 f"pairs -> {i} -> premise: {len(pair[0]):,} characters, more than the limit of "

@@ -26,7 +26,7 @@ import numpy as np
 
 from crossingguard.errors import InputError
 from crossingguard.io import jsonl_objects
-from crossingguard.text import unicode_problem
+from crossingguard.text import check_text
 from crossingguard.toolkit.data.hypotheses import CATEGORIES
 from crossingguard.toolkit.evaluation.guard_readers import (
     OUT_OF_SCOPE,
@@ -197,14 +197,9 @@ def read_jsonl_examples(path: Path) -> list[GuardExample]:
     out = []
     example = '{"text": ..., "harmful": true/false}'
     for n, row in jsonl_objects(raw, str(path), example=example):
-        text = row.get("text", row.get("prompt"))
-        if not isinstance(text, str) or not text.strip():
-            raise InputError(
-                f"{path} line {n} -> text: must be a non-empty string, got {text!r:.60}"
-            )
-        problem = unicode_problem(text)
-        if problem is not None:
-            raise InputError(f"{path} line {n} -> text: {problem}")
+        text = check_text(
+            row.get("text", row.get("prompt")), f"{path} line {n} -> text"
+        )
         harmful = row.get("harmful")
         if harmful not in (True, False, None):
             raise InputError(

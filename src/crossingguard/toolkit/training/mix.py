@@ -117,6 +117,16 @@ def build_mix(
     return mix
 
 
+def write_data_report(out: Path, mix: TrainingMix) -> None:
+    """``out/data_report.json``: pairs, label counts and per-source counts of a training mix."""
+    report = {
+        "pairs": len(mix),
+        "labels": mix_label_counts(mix.labels),
+        "sources": mix.report,
+    }
+    (out / "data_report.json").write_text(json.dumps(report, indent=2))
+
+
 def mix_label_counts(labels: np.ndarray) -> dict[str, int]:
     counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=N_CODES)
     return {name: int(n) for name, n in zip(LABEL_SET_NAMES, counts, strict=True)}
@@ -194,16 +204,7 @@ def export_mix(
             ),
         )
         dev_files.append(str(path))
-    (out / "data_report.json").write_text(
-        json.dumps(
-            {
-                "pairs": len(mix),
-                "labels": mix_label_counts(mix.labels),
-                "sources": mix.report,
-            },
-            indent=2,
-        )
-    )
+    write_data_report(out, mix)
     overrides = [
         f"data.train=[{{source: {out / 'train.jsonl.gz'}}}]",
         "data.eval_sets=[]",

@@ -22,7 +22,7 @@ from rich.console import Console
 from crossingguard.errors import ConfigError
 from crossingguard.inference.cpu import cpu_model_name
 from crossingguard.toolkit.training.config import TrainConfig, dump_config
-from crossingguard.toolkit.training.mix import build_mix, mix_label_counts
+from crossingguard.toolkit.training.mix import build_mix, write_data_report
 
 
 def _last_checkpoint(checkpoint_dir: Path) -> str | None:
@@ -81,16 +81,7 @@ def train(
     (out / "config.json").write_text(json.dumps(dump_config(config), indent=2))
 
     mix = build_mix(config.data, seed=t.seed, console=console)
-    (out / "data_report.json").write_text(
-        json.dumps(
-            {
-                "pairs": len(mix),
-                "labels": mix_label_counts(mix.labels),
-                "sources": mix.report,
-            },
-            indent=2,
-        )
-    )
+    write_data_report(out, mix)
 
     init_dir = out / "init"
     if not (init_dir / "config.json").exists():
