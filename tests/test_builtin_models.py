@@ -52,9 +52,8 @@ def test_shipped_layout_loads_in_sentence_transformers_and_agrees_with_onnx(name
     if name not in INSTALLED and name.endswith("micro"):
         pytest.skip("micro is not shipped yet")
     path = _require(name)
-    logits = CrossEncoder(
-        str(path)
-    )  # config.json says float32: fp16 weights upcast on load.predict(CARD_EXAMPLES)
+    # config.json says float32: the fp16 weights are upcast on load
+    logits = CrossEncoder(str(path)).predict(CARD_EXAMPLES)
     torch_probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
     onnx_probs = load_scorer(path, backend="onnx").predict(CARD_EXAMPLES)
     # The default ONNX path is the fp32 graph on the same fp16 master weights as torch.
