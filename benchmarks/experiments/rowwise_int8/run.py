@@ -32,8 +32,8 @@ try:  # the toolkit refactor moves data/ and evaluation/ under crossingguard.too
     from crossingguard.toolkit.data.nli import load_nli  # noqa: E402
     from crossingguard.toolkit.evaluation.guard_datasets import load_examples  # noqa: E402
 except ImportError:
-    from crossingguard.data.nli import load_nli  # noqa: E402
-    from crossingguard.evaluation.guard_datasets import load_examples  # noqa: E402
+    from crossingguard.toolkit.data.nli import load_nli  # noqa: E402
+    from crossingguard.toolkit.evaluation.guard_datasets import load_examples  # noqa: E402
 from crossingguard.inference.cpu import cpu_flags  # noqa: E402
 from crossingguard.inference.onnx_files import load_graph_weights  # noqa: E402
 from crossingguard.inference.scorer import load_scorer  # noqa: E402
