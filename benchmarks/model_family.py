@@ -30,7 +30,13 @@ EVAL_SETS_ALL = EVAL_SETS + ("intent-nli-dev",)
 THROUGHPUT_PAIRS = 1024
 
 
-def worker(model: str, variant: str, limit: int | None, threads: int | None, accuracy: bool = True) -> dict:
+def worker(
+    model: str,
+    variant: str,
+    limit: int | None,
+    threads: int | None,
+    accuracy: bool = True,
+) -> dict:
     from crossingguard.inference.loading import resolve_model
     from crossingguard.inference.scorer import load_scorer
     from crossingguard.toolkit.data.nli import load_nli
@@ -40,31 +46,50 @@ def worker(model: str, variant: str, limit: int | None, threads: int | None, acc
         scorer = load_scorer(model, backend="torch", threads=threads)
     else:
         precision = "int8" if variant == "onnx-int8" else "fp32"
-        scorer = load_scorer(resolve_model(model).path, backend="onnx", precision=precision, threads=threads)
+        scorer = load_scorer(
+            resolve_model(model).path,
+            backend="onnx",
+            precision=precision,
+            threads=threads,
+        )
         if scorer.precision != precision:
-            return {"model": model, "variant": variant, "skipped": "; ".join(scorer.notices)}
+            return {
+                "model": model,
+                "variant": variant,
+                "skipped": "; ".join(scorer.notices),
+            }
     row: dict = {"model": model, "variant": variant, "f1_micro": {}}
     for name in EVAL_SETS if accuracy else ():
         data = load_nli(name)
         if limit:
             data = data.head(limit)
-        row["f1_micro"][name] = round(evaluate_nli(scorer, data).to_dict()["f1_micro"], 4)
+        row["f1_micro"][name] = round(
+            evaluate_nli(scorer, data).to_dict()["f1_micro"], 4
+        )
     pairs = load_nli("mnli-dev-matched").pairs[:THROUGHPUT_PAIRS]
     scorer.predict(pairs[:64], batch_size=64)  # warm-up
     start = time.perf_counter()
     scorer.predict(pairs, batch_size=64)
     row["samples_per_s"] = round(len(pairs) / (time.perf_counter() - start), 1)
-    row["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    row["peak_rss_mb"] = round(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
+    )
     return row
 
 
 def markdown(rows: list[dict]) -> str:
     rows = [r for r in rows if "skipped" not in r]
     base = rows[0]["samples_per_s"]
-    head = "| Model | Backend | " + " | ".join(EVAL_SETS) + " | samples/s (bs 64) | vs first row | peak RSS (MB) |"
+    head = (
+        "| Model | Backend | "
+        + " | ".join(EVAL_SETS)
+        + " | samples/s (bs 64) | vs first row | peak RSS (MB) |"
+    )
     lines = [head, "|" + " --- |" * (len(EVAL_SETS) + 5)]
     for r in rows:
-        accs = " | ".join(f"{r['f1_micro'][n]:.4f}" if n in r["f1_micro"] else "-" for n in EVAL_SETS)
+        accs = " | ".join(
+            f"{r['f1_micro'][n]:.4f}" if n in r["f1_micro"] else "-" for n in EVAL_SETS
+        )
         lines.append(
             f"| `{r['model']}` | {r['variant']} | {accs} | {r['samples_per_s']:.1f} | "
             f"{r['samples_per_s'] / base:.2f}x | {r['peak_rss_mb']:.0f} |"
@@ -79,15 +104,23 @@ def shipped_results(models: list[str]) -> str:
     """
     from crossingguard.inference.loading import resolve_model
 
-    evaluations = {m: json.loads((resolve_model(m).path / "evaluation.json").read_text()) for m in models}
+    evaluations = {
+        m: json.loads((resolve_model(m).path / "evaluation.json").read_text())
+        for m in models
+    }
     sets = list(EVAL_SETS)
     for evaluation in evaluations.values():
         for results in evaluation.values():
             sets += [n for n in results if n not in sets]
-    lines = ["| Model | Export | " + " | ".join(sets) + " |", "|" + " --- |" * (len(sets) + 2)]
+    lines = [
+        "| Model | Export | " + " | ".join(sets) + " |",
+        "|" + " --- |" * (len(sets) + 2),
+    ]
     for model, evaluation in evaluations.items():
         for variant, found in evaluation.items():
-            cells = " | ".join(f"{found[n]['f1_micro']:.4f}" if n in found else "-" for n in sets)
+            cells = " | ".join(
+                f"{found[n]['f1_micro']:.4f}" if n in found else "-" for n in sets
+            )
             lines.append(f"| `{model}` | {variant} | {cells} |")
     return "\n".join(lines)
 
@@ -114,27 +147,59 @@ def reevaluate(models: list[str], limit: int | None) -> None:
             print(f"skipping {name}: {exc}", file=sys.stderr)
     for model in models:
         path = resolve_model(model).path
-        evaluation = evaluate_variants(path, tuple(sets), limit=limit, console=Console(stderr=True))
+        evaluation = evaluate_variants(
+            path, tuple(sets), limit=limit, console=Console(stderr=True)
+        )
         (path / "evaluation.json").write_text(json.dumps(evaluation, indent=2) + "\n")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--models", nargs="+", default=list(MODELS))
-    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
-    parser.add_argument("--limit", type=int, default=None, help="first N pairs of each dev set")
-    parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: all)")
-    parser.add_argument("--speed-only", action="store_true", help="skip the dev sets: throughput and RSS only")
-    parser.add_argument("--json", action="store_true", help="print JSON rows instead of Markdown")
-    parser.add_argument("--out", type=Path, default=None, help="also write the JSON rows here")
-    parser.add_argument("--shipped-results", action="store_true",
-                        help="print the full-set F1 table from the shipped evaluation.json files and stop")
-    parser.add_argument("--reevaluate", action="store_true",
-                        help="rewrite each model's evaluation.json from its default scoring path")
-    parser.add_argument("--worker", nargs=2, metavar=("MODEL", "VARIANT"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS
+    )
+    parser.add_argument(
+        "--limit", type=int, default=None, help="first N pairs of each dev set"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=None, help="CPU threads (default: all)"
+    )
+    parser.add_argument(
+        "--speed-only",
+        action="store_true",
+        help="skip the dev sets: throughput and RSS only",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print JSON rows instead of Markdown"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=None, help="also write the JSON rows here"
+    )
+    parser.add_argument(
+        "--shipped-results",
+        action="store_true",
+        help="print the full-set F1 table from the shipped evaluation.json files and stop",
+    )
+    parser.add_argument(
+        "--reevaluate",
+        action="store_true",
+        help="rewrite each model's evaluation.json from its default scoring path",
+    )
+    parser.add_argument(
+        "--worker", nargs=2, metavar=("MODEL", "VARIANT"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     if args.worker:
-        print(json.dumps(worker(*args.worker, args.limit, args.threads, accuracy=not args.speed_only)))
+        print(
+            json.dumps(
+                worker(
+                    *args.worker, args.limit, args.threads, accuracy=not args.speed_only
+                )
+            )
+        )
         return
     if args.shipped_results:
         print(shipped_results(args.models))

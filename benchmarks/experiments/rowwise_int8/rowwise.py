@@ -125,7 +125,9 @@ def quantize_rowwise(
     if kernel not in ("to_float", "integer"):
         raise ValueError(f"kernel must be 'to_float' or 'integer', got {kernel!r}")
     if quantizer not in ("quantize_linear", "ops"):
-        raise ValueError(f"quantizer must be 'quantize_linear' or 'ops', got {quantizer!r}")
+        raise ValueError(
+            f"quantizer must be 'quantize_linear' or 'ops', got {quantizer!r}"
+        )
     out = onnx.ModelProto()
     out.CopyFrom(model)
     graph = out.graph
@@ -146,10 +148,16 @@ def quantize_rowwise(
         return name
 
     c_eps = lambda: const("rowwise/eps", np.array(EPS, dtype=np.float32))  # noqa: E731
-    c_inv_qmax = lambda: const("rowwise/inv_qmax", np.array(1.0 / ACT_QMAX, dtype=np.float32))  # noqa: E731
+    c_inv_qmax = lambda: const(
+        "rowwise/inv_qmax", np.array(1.0 / ACT_QMAX, dtype=np.float32)
+    )  # noqa: E731
     c_qmax = lambda: const("rowwise/qmax", np.array(ACT_QMAX, dtype=np.float32))  # noqa: E731
-    c_azp = lambda: const("rowwise/a_zero_point", np.array(A_ZERO_POINT, dtype=np.uint8))  # noqa: E731
-    c_azp_f = lambda: const("rowwise/a_zero_point_f", np.array(float(A_ZERO_POINT), dtype=np.float32))  # noqa: E731
+    c_azp = lambda: const(
+        "rowwise/a_zero_point", np.array(A_ZERO_POINT, dtype=np.uint8)
+    )  # noqa: E731
+    c_azp_f = lambda: const(
+        "rowwise/a_zero_point_f", np.array(float(A_ZERO_POINT), dtype=np.float32)
+    )  # noqa: E731
     c_flat = lambda: const("rowwise/flat_shape", np.array([-1], dtype=np.int64))  # noqa: E731
 
     def eligible(node: onnx.NodeProto) -> bool:
@@ -157,8 +165,14 @@ def quantize_rowwise(
             return False
         t = inits[node.input[1]]
         if t.data_location == TensorProto.EXTERNAL:
-            raise ValueError(f"{t.name}: external data; load the model with its weights first")
-        ok = len(t.dims) == 2 and t.data_type == TensorProto.FLOAT and int(np.prod(t.dims)) >= min_size
+            raise ValueError(
+                f"{t.name}: external data; load the model with its weights first"
+            )
+        ok = (
+            len(t.dims) == 2
+            and t.data_type == TensorProto.FLOAT
+            and int(np.prod(t.dims)) >= min_size
+        )
         return ok and not any(p.search(node.name) for p in patterns)
 
     # SmoothQuant factors per activation tensor, from all its quantized consumers' weights.
@@ -167,19 +181,27 @@ def quantize_rowwise(
         wmax: dict[str, np.ndarray] = {}
         for node in graph.node:
             if eligible(node) and node.input[0] in smooth_stats:
-                row_max = np.abs(numpy_helper.to_array(inits[node.input[1]])).max(axis=1)
+                row_max = np.abs(numpy_helper.to_array(inits[node.input[1]])).max(
+                    axis=1
+                )
                 prev = wmax.get(node.input[0])
-                wmax[node.input[0]] = row_max if prev is None else np.maximum(prev, row_max)
+                wmax[node.input[0]] = (
+                    row_max if prev is None else np.maximum(prev, row_max)
+                )
         for a, wm in wmax.items():
             am = np.asarray(smooth_stats[a], dtype=np.float64)
-            d = np.power(np.maximum(am, 1e-5), alpha) / np.power(np.maximum(wm, 1e-5), 1.0 - alpha)
+            d = np.power(np.maximum(am, 1e-5), alpha) / np.power(
+                np.maximum(wm, 1e-5), 1.0 - alpha
+            )
             smooth[a] = np.clip(d, 1e-2, 1e2).astype(np.float32)
 
     def smoothed(a: str, p: str) -> tuple[str, list[onnx.NodeProto]]:
         if a not in smooth:
             return a, []
         inv = const(f"{p}/inv_smooth", (1.0 / smooth[a]).astype(np.float32))
-        return f"{p}/smoothed", [helper.make_node("Mul", [a, inv], [f"{p}/smoothed"], name=f"{p}/Smooth")]
+        return f"{p}/smoothed", [
+            helper.make_node("Mul", [a, inv], [f"{p}/smoothed"], name=f"{p}/Smooth")
+        ]
 
     # Per activation tensor: (quantized name, per-row scale name), built once and shared.
     act_cache: dict[str, tuple[str, str]] = {}
@@ -195,32 +217,91 @@ def quantize_rowwise(
         a, nodes = smoothed(a, p)
         nodes += [
             helper.make_node("Abs", [a], [f"{p}/abs"], name=f"{p}/Abs"),
-            helper.make_node("ReduceMax", [f"{p}/abs"], [f"{p}/amax0"], name=f"{p}/ReduceMax", axes=[-1], keepdims=1),
-            helper.make_node("Max", [f"{p}/amax0", c_eps()], [f"{p}/amax"], name=f"{p}/Max"),
-            helper.make_node("Mul", [f"{p}/amax", c_inv_qmax()], [f"{p}/scale"], name=f"{p}/Scale"),
+            helper.make_node(
+                "ReduceMax",
+                [f"{p}/abs"],
+                [f"{p}/amax0"],
+                name=f"{p}/ReduceMax",
+                axes=[-1],
+                keepdims=1,
+            ),
+            helper.make_node(
+                "Max", [f"{p}/amax0", c_eps()], [f"{p}/amax"], name=f"{p}/Max"
+            ),
+            helper.make_node(
+                "Mul", [f"{p}/amax", c_inv_qmax()], [f"{p}/scale"], name=f"{p}/Scale"
+            ),
         ]
         if quantizer == "ops":
             nodes += [
-                helper.make_node("Div", [c_qmax(), f"{p}/amax"], [f"{p}/inv_scale"], name=f"{p}/InvScale"),
-                helper.make_node("Mul", [a, f"{p}/inv_scale"], [f"{p}/scaled"], name=f"{p}/Scaled"),
-                helper.make_node("Round", [f"{p}/scaled"], [f"{p}/rounded"], name=f"{p}/Round"),
-                helper.make_node("Add", [f"{p}/rounded", c_azp_f()], [f"{p}/shifted"], name=f"{p}/Shift"),
-                helper.make_node("Cast", [f"{p}/shifted"], [f"{p}/q"], name=f"{p}/Cast", to=TensorProto.UINT8),
+                helper.make_node(
+                    "Div",
+                    [c_qmax(), f"{p}/amax"],
+                    [f"{p}/inv_scale"],
+                    name=f"{p}/InvScale",
+                ),
+                helper.make_node(
+                    "Mul", [a, f"{p}/inv_scale"], [f"{p}/scaled"], name=f"{p}/Scaled"
+                ),
+                helper.make_node(
+                    "Round", [f"{p}/scaled"], [f"{p}/rounded"], name=f"{p}/Round"
+                ),
+                helper.make_node(
+                    "Add",
+                    [f"{p}/rounded", c_azp_f()],
+                    [f"{p}/shifted"],
+                    name=f"{p}/Shift",
+                ),
+                helper.make_node(
+                    "Cast",
+                    [f"{p}/shifted"],
+                    [f"{p}/q"],
+                    name=f"{p}/Cast",
+                    to=TensorProto.UINT8,
+                ),
             ]
         else:
             nodes += [
                 helper.make_node("Shape", [a], [f"{p}/shape"], name=f"{p}/Shape"),
-                helper.make_node("Reshape", [f"{p}/scale", c_flat()], [f"{p}/scale_flat"], name=f"{p}/FlatScale"),
-                helper.make_node("Shape", [f"{p}/scale_flat"], [f"{p}/rows"], name=f"{p}/Rows"),
-                helper.make_node("Expand", [c_azp(), f"{p}/rows"], [f"{p}/zp"], name=f"{p}/ZeroPoints"),
-                helper.make_node("Shape", [a], [f"{p}/k"], name=f"{p}/K", start=-1),
-                helper.make_node("Concat", [c_flat(), f"{p}/k"], [f"{p}/shape2d"], name=f"{p}/Shape2d", axis=0),
-                helper.make_node("Reshape", [a, f"{p}/shape2d"], [f"{p}/a2d"], name=f"{p}/Flatten"),
                 helper.make_node(
-                    "QuantizeLinear", [f"{p}/a2d", f"{p}/scale_flat", f"{p}/zp"], [f"{p}/q2d"],
-                    name=f"{p}/QuantizeLinear", axis=0,
+                    "Reshape",
+                    [f"{p}/scale", c_flat()],
+                    [f"{p}/scale_flat"],
+                    name=f"{p}/FlatScale",
                 ),
-                helper.make_node("Reshape", [f"{p}/q2d", f"{p}/shape"], [f"{p}/q"], name=f"{p}/Unflatten"),
+                helper.make_node(
+                    "Shape", [f"{p}/scale_flat"], [f"{p}/rows"], name=f"{p}/Rows"
+                ),
+                helper.make_node(
+                    "Expand",
+                    [c_azp(), f"{p}/rows"],
+                    [f"{p}/zp"],
+                    name=f"{p}/ZeroPoints",
+                ),
+                helper.make_node("Shape", [a], [f"{p}/k"], name=f"{p}/K", start=-1),
+                helper.make_node(
+                    "Concat",
+                    [c_flat(), f"{p}/k"],
+                    [f"{p}/shape2d"],
+                    name=f"{p}/Shape2d",
+                    axis=0,
+                ),
+                helper.make_node(
+                    "Reshape", [a, f"{p}/shape2d"], [f"{p}/a2d"], name=f"{p}/Flatten"
+                ),
+                helper.make_node(
+                    "QuantizeLinear",
+                    [f"{p}/a2d", f"{p}/scale_flat", f"{p}/zp"],
+                    [f"{p}/q2d"],
+                    name=f"{p}/QuantizeLinear",
+                    axis=0,
+                ),
+                helper.make_node(
+                    "Reshape",
+                    [f"{p}/q2d", f"{p}/shape"],
+                    [f"{p}/q"],
+                    name=f"{p}/Unflatten",
+                ),
             ]
         inserts.setdefault(at, []).extend(nodes)
         act_cache[key] = (f"{p}/q", f"{p}/scale")
@@ -237,30 +318,100 @@ def quantize_rowwise(
         key = a
         a, nodes = smoothed(a, p)
         nodes += [
-            helper.make_node("ReduceMax", [a], [f"{p}/hi0"], name=f"{p}/ReduceMax", axes=[-1], keepdims=1),
-            helper.make_node("ReduceMin", [a], [f"{p}/lo0"], name=f"{p}/ReduceMin", axes=[-1], keepdims=1),
+            helper.make_node(
+                "ReduceMax",
+                [a],
+                [f"{p}/hi0"],
+                name=f"{p}/ReduceMax",
+                axes=[-1],
+                keepdims=1,
+            ),
+            helper.make_node(
+                "ReduceMin",
+                [a],
+                [f"{p}/lo0"],
+                name=f"{p}/ReduceMin",
+                axes=[-1],
+                keepdims=1,
+            ),
             helper.make_node("Max", [f"{p}/hi0", zero], [f"{p}/hi"], name=f"{p}/Hi"),
             helper.make_node("Min", [f"{p}/lo0", zero], [f"{p}/lo"], name=f"{p}/Lo"),
-            helper.make_node("Sub", [f"{p}/hi", f"{p}/lo"], [f"{p}/range0"], name=f"{p}/Range"),
-            helper.make_node("Max", [f"{p}/range0", c_eps()], [f"{p}/range"], name=f"{p}/RangeEps"),
-            helper.make_node("Mul", [f"{p}/range", const("rowwise/inv_255", np.array(1 / 255.0, dtype=np.float32))], [f"{p}/scale"], name=f"{p}/Scale"),
-            helper.make_node("Div", [f"{p}/lo", f"{p}/scale"], [f"{p}/lo_q"], name=f"{p}/LoQ"),
+            helper.make_node(
+                "Sub", [f"{p}/hi", f"{p}/lo"], [f"{p}/range0"], name=f"{p}/Range"
+            ),
+            helper.make_node(
+                "Max", [f"{p}/range0", c_eps()], [f"{p}/range"], name=f"{p}/RangeEps"
+            ),
+            helper.make_node(
+                "Mul",
+                [
+                    f"{p}/range",
+                    const("rowwise/inv_255", np.array(1 / 255.0, dtype=np.float32)),
+                ],
+                [f"{p}/scale"],
+                name=f"{p}/Scale",
+            ),
+            helper.make_node(
+                "Div", [f"{p}/lo", f"{p}/scale"], [f"{p}/lo_q"], name=f"{p}/LoQ"
+            ),
             helper.make_node("Neg", [f"{p}/lo_q"], [f"{p}/zp_f0"], name=f"{p}/NegLoQ"),
-            helper.make_node("Round", [f"{p}/zp_f0"], [f"{p}/zp_f1"], name=f"{p}/RoundZp"),
-            helper.make_node("Clip", [f"{p}/zp_f1", zero, const("rowwise/f255", np.array(255.0, dtype=np.float32))], [f"{p}/zp_f"], name=f"{p}/ClipZp"),
-            helper.make_node("Mul", [f"{p}/scale", f"{p}/zp_f"], [f"{p}/scale_zp"], name=f"{p}/ScaleZp"),
-            helper.make_node("Cast", [f"{p}/zp_f"], [f"{p}/zp"], name=f"{p}/CastZp", to=TensorProto.UINT8),
-            helper.make_node("Reshape", [f"{p}/scale", c_flat()], [f"{p}/scale_flat"], name=f"{p}/FlatScale"),
-            helper.make_node("Reshape", [f"{p}/zp", c_flat()], [f"{p}/zp_flat"], name=f"{p}/FlatZp"),
+            helper.make_node(
+                "Round", [f"{p}/zp_f0"], [f"{p}/zp_f1"], name=f"{p}/RoundZp"
+            ),
+            helper.make_node(
+                "Clip",
+                [
+                    f"{p}/zp_f1",
+                    zero,
+                    const("rowwise/f255", np.array(255.0, dtype=np.float32)),
+                ],
+                [f"{p}/zp_f"],
+                name=f"{p}/ClipZp",
+            ),
+            helper.make_node(
+                "Mul",
+                [f"{p}/scale", f"{p}/zp_f"],
+                [f"{p}/scale_zp"],
+                name=f"{p}/ScaleZp",
+            ),
+            helper.make_node(
+                "Cast",
+                [f"{p}/zp_f"],
+                [f"{p}/zp"],
+                name=f"{p}/CastZp",
+                to=TensorProto.UINT8,
+            ),
+            helper.make_node(
+                "Reshape",
+                [f"{p}/scale", c_flat()],
+                [f"{p}/scale_flat"],
+                name=f"{p}/FlatScale",
+            ),
+            helper.make_node(
+                "Reshape", [f"{p}/zp", c_flat()], [f"{p}/zp_flat"], name=f"{p}/FlatZp"
+            ),
             helper.make_node("Shape", [a], [f"{p}/shape"], name=f"{p}/Shape"),
             helper.make_node("Shape", [a], [f"{p}/k"], name=f"{p}/K", start=-1),
-            helper.make_node("Concat", [c_flat(), f"{p}/k"], [f"{p}/shape2d"], name=f"{p}/Shape2d", axis=0),
-            helper.make_node("Reshape", [a, f"{p}/shape2d"], [f"{p}/a2d"], name=f"{p}/Flatten"),
             helper.make_node(
-                "QuantizeLinear", [f"{p}/a2d", f"{p}/scale_flat", f"{p}/zp_flat"], [f"{p}/q2d"],
-                name=f"{p}/QuantizeLinear", axis=0,
+                "Concat",
+                [c_flat(), f"{p}/k"],
+                [f"{p}/shape2d"],
+                name=f"{p}/Shape2d",
+                axis=0,
             ),
-            helper.make_node("Reshape", [f"{p}/q2d", f"{p}/shape"], [f"{p}/q"], name=f"{p}/Unflatten"),
+            helper.make_node(
+                "Reshape", [a, f"{p}/shape2d"], [f"{p}/a2d"], name=f"{p}/Flatten"
+            ),
+            helper.make_node(
+                "QuantizeLinear",
+                [f"{p}/a2d", f"{p}/scale_flat", f"{p}/zp_flat"],
+                [f"{p}/q2d"],
+                name=f"{p}/QuantizeLinear",
+                axis=0,
+            ),
+            helper.make_node(
+                "Reshape", [f"{p}/q2d", f"{p}/shape"], [f"{p}/q"], name=f"{p}/Unflatten"
+            ),
         ]
         inserts.setdefault(at, []).extend(nodes)
         asym_cache[key] = (f"{p}/q", f"{p}/scale", f"{p}/scale_zp")
@@ -281,7 +432,9 @@ def quantize_rowwise(
         if asym:
             if kernel != "to_float":
                 raise ValueError("asymmetric activations need kernel='to_float'")
-            a_q, a_scale, a_scale_zp = quantize_activation_asym(node.input[0], tag + "s", i)
+            a_q, a_scale, a_scale_zp = quantize_activation_asym(
+                node.input[0], tag + "s", i
+            )
             wname = f"{w_init.name}/rowwise_q{weight_bits}"
             const(wname, wq)
             const(f"{wname}/scale", s_col)
@@ -293,11 +446,30 @@ def quantize_rowwise(
             replaced[i] = [
                 helper.make_node(
                     "MatMulIntegerToFloat",
-                    [a_q, wname, a_scale, f"{wname}/scale", const("rowwise/zero_u8", np.array(0, dtype=np.uint8)), f"{wname}/zero_point"],
-                    [f"{p}/raw"], name=f"{node.name}/rowwise", domain=MS_DOMAIN,
+                    [
+                        a_q,
+                        wname,
+                        a_scale,
+                        f"{wname}/scale",
+                        const("rowwise/zero_u8", np.array(0, dtype=np.uint8)),
+                        f"{wname}/zero_point",
+                    ],
+                    [f"{p}/raw"],
+                    name=f"{node.name}/rowwise",
+                    domain=MS_DOMAIN,
                 ),
-                helper.make_node("Mul", [a_scale_zp, f"{wname}/scaled_colsum"], [f"{p}/corr"], name=f"{p}/Correction"),
-                helper.make_node("Sub", [f"{p}/raw", f"{p}/corr"], [node.output[0]], name=f"{p}/Correct"),
+                helper.make_node(
+                    "Mul",
+                    [a_scale_zp, f"{wname}/scaled_colsum"],
+                    [f"{p}/corr"],
+                    name=f"{p}/Correction",
+                ),
+                helper.make_node(
+                    "Sub",
+                    [f"{p}/raw", f"{p}/corr"],
+                    [node.output[0]],
+                    name=f"{p}/Correct",
+                ),
             ]
             used_by[w_init.name] -= 1
             count += 1
@@ -313,16 +485,40 @@ def quantize_rowwise(
             new = [
                 helper.make_node(
                     "MatMulIntegerToFloat",
-                    [a_q, wname, a_scale, f"{wname}/scale", c_azp(), f"{wname}/zero_point"],
-                    [y], name=f"{node.name}/rowwise", domain=MS_DOMAIN,
+                    [
+                        a_q,
+                        wname,
+                        a_scale,
+                        f"{wname}/scale",
+                        c_azp(),
+                        f"{wname}/zero_point",
+                    ],
+                    [y],
+                    name=f"{node.name}/rowwise",
+                    domain=MS_DOMAIN,
                 )
             ]
         else:
             new = [
-                helper.make_node("MatMulInteger", [a_q, wname, c_azp(), f"{wname}/zero_point"], [f"{p}/i32"], name=f"{p}/MatMulInteger"),
-                helper.make_node("Cast", [f"{p}/i32"], [f"{p}/f32"], name=f"{p}/Cast", to=TensorProto.FLOAT),
-                helper.make_node("Mul", [f"{p}/f32", a_scale], [f"{p}/row"], name=f"{p}/RowScale"),
-                helper.make_node("Mul", [f"{p}/row", f"{wname}/scale"], [y], name=f"{p}/ColScale"),
+                helper.make_node(
+                    "MatMulInteger",
+                    [a_q, wname, c_azp(), f"{wname}/zero_point"],
+                    [f"{p}/i32"],
+                    name=f"{p}/MatMulInteger",
+                ),
+                helper.make_node(
+                    "Cast",
+                    [f"{p}/i32"],
+                    [f"{p}/f32"],
+                    name=f"{p}/Cast",
+                    to=TensorProto.FLOAT,
+                ),
+                helper.make_node(
+                    "Mul", [f"{p}/f32", a_scale], [f"{p}/row"], name=f"{p}/RowScale"
+                ),
+                helper.make_node(
+                    "Mul", [f"{p}/row", f"{wname}/scale"], [y], name=f"{p}/ColScale"
+                ),
             ]
         replaced[i] = new
         used_by[w_init.name] -= 1
@@ -334,10 +530,16 @@ def quantize_rowwise(
         nodes.extend(replaced.get(i, [node]))
     del graph.node[:]
     graph.node.extend(nodes)
-    keep = [t for t in graph.initializer if used_by.get(t.name, 0) > 0 or t.name not in used_by]
+    keep = [
+        t
+        for t in graph.initializer
+        if used_by.get(t.name, 0) > 0 or t.name not in used_by
+    ]
     del graph.initializer[:]
     graph.initializer.extend(keep + new_inits)
-    if kernel == "to_float" and not any(o.domain == MS_DOMAIN for o in out.opset_import):
+    if kernel == "to_float" and not any(
+        o.domain == MS_DOMAIN for o in out.opset_import
+    ):
         out.opset_import.append(helper.make_opsetid(MS_DOMAIN, 1))
     out.doc_string = (
         f"per-row int8 (rowwise.quantize_rowwise): {count} MatMuls, {weight_bits}-bit per-column "
@@ -371,7 +573,10 @@ def _smoothing_note() -> None:
 
 
 def activation_channel_max(
-    model: onnx.ModelProto, feeds: Iterable[dict[str, np.ndarray]], *, threads: int | None = None,
+    model: onnx.ModelProto,
+    feeds: Iterable[dict[str, np.ndarray]],
+    *,
+    threads: int | None = None,
     min_size: int = 1024,
 ) -> dict[str, np.ndarray]:
     """Per-channel max |A| of every constant-weight MatMul input over calibration batches.
@@ -382,10 +587,15 @@ def activation_channel_max(
     import onnxruntime as ort
 
     inits = {t.name: t for t in model.graph.initializer}
-    names = sorted({
-        n.input[0] for n in model.graph.node
-        if n.op_type == "MatMul" and n.input[1] in inits and int(np.prod(inits[n.input[1]].dims)) >= min_size
-    })
+    names = sorted(
+        {
+            n.input[0]
+            for n in model.graph.node
+            if n.op_type == "MatMul"
+            and n.input[1] in inits
+            and int(np.prod(inits[n.input[1]].dims)) >= min_size
+        }
+    )
     probe = onnx.ModelProto()
     probe.CopyFrom(model)
     have = {o.name for o in probe.graph.output}
@@ -396,7 +606,9 @@ def activation_channel_max(
     options.log_severity_level = 3
     if threads is not None:
         options.intra_op_num_threads = threads
-    session = ort.InferenceSession(probe.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(
+        probe.SerializeToString(), options, providers=["CPUExecutionProvider"]
+    )
     stats: dict[str, np.ndarray] = {}
     for feed in feeds:
         values = session.run(names, feed)

@@ -43,7 +43,14 @@ MODEL = "crossingguard-nli-mini"
 MODEL_DIR = ROOT / "src" / "crossingguard" / "models" / MODEL
 OUT = ROOT / "runs" / "rowwise_int8"
 THREADS = 2
-GUARD_SETS = ("wildguardmix_sample", "hatecheck", "alpaca_harmless", "jbb_behaviors", "harmbench", "toxigen_demonstrations")
+GUARD_SETS = (
+    "wildguardmix_sample",
+    "hatecheck",
+    "alpaca_harmless",
+    "jbb_behaviors",
+    "harmbench",
+    "toxigen_demonstrations",
+)
 FFN_OUT = r"layer\.\d+/output/dense"  # the second FFN MatMul (input: GELU output)
 GROUPS = {
     "qkv": r"self/(query|key|value)",
@@ -80,7 +87,9 @@ def guard_pairs(scorer, n: int, split: str, seed: int) -> list[tuple[str, str]]:
     per_set = -(-n // (len(hyps) * len(GUARD_SETS))) + 1
     prompts = []
     for name in GUARD_SETS:
-        prompts += [e.text for e in load_examples(name, split=split, limit=per_set, seed=seed)]
+        prompts += [
+            e.text for e in load_examples(name, split=split, limit=per_set, seed=seed)
+        ]
     rng = random.Random(seed)
     rng.shuffle(prompts)
     pairs = [(p, h) for p in prompts for h in hyps]
@@ -144,7 +153,7 @@ def speed(backends: dict, workloads: dict, repeats: int) -> dict:
         for b in backends.values():  # warm-up
             b.forward(*batches[0][:3])
         for rep in range(repeats):
-            order = names[rep % len(names):] + names[: rep % len(names)]
+            order = names[rep % len(names) :] + names[: rep % len(names)]
             for k in order:
                 t = time.perf_counter()
                 for ids, mask, types, *_ in batches:
@@ -156,10 +165,13 @@ def speed(backends: dict, workloads: dict, repeats: int) -> dict:
         med = {k: statistics.median(v) for k, v in times[w].items()}
         # Ratio per repeat (same repeat = same machine load), then the median of those.
         ratio = {
-            k: statistics.median(a / b for a, b in zip(times[w]["fp32"], times[w][k])) for k in names
+            k: statistics.median(a / b for a, b in zip(times[w]["fp32"], times[w][k]))
+            for k in names
         }
         ratio_dyn = {
-            k: statistics.median(a / b for a, b in zip(times[w]["dynamic_int8"], times[w][k]))
+            k: statistics.median(
+                a / b for a, b in zip(times[w]["dynamic_int8"], times[w][k])
+            )
             for k in names
         }
         out[w] = {
@@ -176,7 +188,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small smoke run")
     ap.add_argument("--repeats", type=int, default=4)
-    ap.add_argument("--readme-only", action="store_true", help="rewrite README.md from results.json")
+    ap.add_argument(
+        "--readme-only", action="store_true", help="rewrite README.md from results.json"
+    )
     args = ap.parse_args()
     if args.readme_only:
         write_readme(json.loads((HERE / "results.json").read_text()))
@@ -202,7 +216,10 @@ def main() -> None:
     cal = load_nli("mnli-train-3k")
     cal_pairs = fits(ref, list(zip(cal.premises[:300], cal.hypotheses[:300])))[:256]
     cal_pairs += guard_pairs(ref, 256 if not args.quick else 64, "select", seed=1)
-    print(f"data: {len(mnli_pairs)} MNLI, {len(gpairs)} guard, {len(cal_pairs)} calibration pairs", flush=True)
+    print(
+        f"data: {len(mnli_pairs)} MNLI, {len(gpairs)} guard, {len(cal_pairs)} calibration pairs",
+        flush=True,
+    )
 
     # Models.
     base = fp32_model()
@@ -211,7 +228,9 @@ def main() -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     dyn_path = OUT / "dynamic_int8.onnx"
-    quantize_dynamic(str(fp32_path), str(dyn_path), weight_type=QuantType.QInt8)  # as export.quantize_int8
+    quantize_dynamic(
+        str(fp32_path), str(dyn_path), weight_type=QuantType.QInt8
+    )  # as export.quantize_int8
     cal_rows = ref.encoder.rows(cal_pairs)
     feeds = (
         {"input_ids": i, "attention_mask": m, "token_type_ids": t}
@@ -222,16 +241,27 @@ def main() -> None:
         # the plain scheme of the brief: symmetric per-row activations, 7-bit per-column weights
         "rowwise_int8_w7": {},
         # + SmoothQuant factors (calibrated) + asymmetric per-row activations for the FFN output
-        "rowwise_int8_w7_smooth_asymffn": {"smooth_stats": stats, "alpha": 0.5, "asymmetric": [FFN_OUT]},
+        "rowwise_int8_w7_smooth_asymffn": {
+            "smooth_stats": stats,
+            "alpha": 0.5,
+            "asymmetric": [FFN_OUT],
+        },
         # VNNI/ARM only: 8-bit weights, SmoothQuant, asymmetric per-row activations everywhere
-        "rowwise_int8_w8_smooth_asym": {"smooth_stats": stats, "alpha": 0.5, "weight_bits": 8, "asymmetric": ["."]},
+        "rowwise_int8_w8_smooth_asym": {
+            "smooth_stats": stats,
+            "alpha": 0.5,
+            "weight_bits": 8,
+            "asymmetric": ["."],
+        },
     }
     paths = {"dynamic_int8": dyn_path}
     for name, kw in variants.items():
         path = OUT / f"{name}.onnx"
         onnx.save(quantize_rowwise(base, **kw), str(path))
         paths[name] = path
-    scorers = {k: load_scorer(MODEL, onnx_file=p, threads=THREADS) for k, p in paths.items()}
+    scorers = {
+        k: load_scorer(MODEL, onnx_file=p, threads=THREADS) for k, p in paths.items()
+    }
 
     # 1. Accuracy vs the fp32 default.
     results: dict = {"accuracy": {}, "mnli_macro_f1": {}}
@@ -240,7 +270,10 @@ def main() -> None:
     results["mnli_macro_f1"]["fp32"] = macro_f1(mnli_gold, p_ref_m.argmax(1))
     for k, s in scorers.items():
         pm, pg = s.predict(mnli_pairs), s.predict(gpairs)
-        results["accuracy"][k] = {"mnli": compare(pm, p_ref_m), "guard": compare(pg, p_ref_g)}
+        results["accuracy"][k] = {
+            "mnli": compare(pm, p_ref_m),
+            "guard": compare(pg, p_ref_g),
+        }
         results["mnli_macro_f1"][k] = macro_f1(mnli_gold, pm.argmax(1))
         print(k, results["accuracy"][k], results["mnli_macro_f1"][k], flush=True)
 
@@ -248,7 +281,10 @@ def main() -> None:
     sub = mnli_pairs[:300] + gpairs[:300]
     p_sub = ref.predict(sub)
     ablation_specs = {
-        **{f"only_{g}": {"keep_fp32": [v for k, v in GROUPS.items() if k != g]} for g in GROUPS},
+        **{
+            f"only_{g}": {"keep_fp32": [v for k, v in GROUPS.items() if k != g]}
+            for g in GROUPS
+        },
         "keep_ffn_out_fp32": {"keep_fp32": [FFN_OUT]},
         "w8": {"weight_bits": 8},
         "asymmetric_all": {"asymmetric": ["."]},
@@ -257,7 +293,11 @@ def main() -> None:
         "smooth_alpha_0.7": {"smooth_stats": stats, "alpha": 0.7},
         "smooth_asymmetric_all": {"smooth_stats": stats, "asymmetric": ["."]},
         "w8_smooth": {"smooth_stats": stats, "weight_bits": 8},
-        "w8_smooth_asymmetric_ffn_out": {"smooth_stats": stats, "weight_bits": 8, "asymmetric": [FFN_OUT]},
+        "w8_smooth_asymmetric_ffn_out": {
+            "smooth_stats": stats,
+            "weight_bits": 8,
+            "asymmetric": [FFN_OUT],
+        },
     }
     results["ablation_600_pairs"] = {}
     for name, kw in ablation_specs.items():
@@ -322,7 +362,8 @@ def main() -> None:
         "guard_sha1": hashlib.sha1(json.dumps(gpairs).encode()).hexdigest()[:12],
     }
     results["variants"] = {
-        k: {kk: (vv if kk != "smooth_stats" else "calibrated") for kk, vv in kw.items()} for k, kw in variants.items()
+        k: {kk: (vv if kk != "smooth_stats" else "calibrated") for kk, vv in kw.items()}
+        for k, kw in variants.items()
     }
     target = OUT / "results.quick.json" if args.quick else HERE / "results.json"
     target.write_text(json.dumps(results, indent=1))
@@ -340,47 +381,119 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 def write_readme(results: dict) -> None:
     """README.md from results.json: generated tables around the narrative in NOTES.md-style text."""
     acc, f1 = results["accuracy"], results["mnli_macro_f1"]
-    rows = [["fp32 (default)", "100 %", "0", "100 %", "0", f"{100 * f1['fp32']:.2f}", "-"]]
+    rows = [
+        ["fp32 (default)", "100 %", "0", "100 %", "0", f"{100 * f1['fp32']:.2f}", "-"]
+    ]
     for k, v in acc.items():
         m, g = v["mnli"], v["guard"]
-        rows.append([
-            k, f"{100 * m['agreement']:.2f} %", f"{m['max_abs_diff']:.3f}", f"{100 * g['agreement']:.2f} %",
-            f"{g['max_abs_diff']:.3f}", f"{100 * f1[k]:.2f}", f"{100 * (f1[k] - f1['fp32']):+.2f}",
-        ])
+        rows.append(
+            [
+                k,
+                f"{100 * m['agreement']:.2f} %",
+                f"{m['max_abs_diff']:.3f}",
+                f"{100 * g['agreement']:.2f} %",
+                f"{g['max_abs_diff']:.3f}",
+                f"{100 * f1[k]:.2f}",
+                f"{100 * (f1[k] - f1['fp32']):+.2f}",
+            ]
+        )
     accuracy = _table(
-        ["model", "MNLI agreement", "MNLI max abs diff", "guard agreement", "guard max abs diff", "MNLI macro-F1", "delta F1 (points)"],
+        [
+            "model",
+            "MNLI agreement",
+            "MNLI max abs diff",
+            "guard agreement",
+            "guard max abs diff",
+            "MNLI macro-F1",
+            "delta F1 (points)",
+        ],
         rows,
     )
     mean_rows = [
-        [k, f"{v['mnli']['mean_abs_diff']:.4f}", f"{v['mnli']['p99_row_max_diff']:.3f}", str(v["mnli"]["rows_over_0.05"]),
-         f"{v['guard']['mean_abs_diff']:.4f}", f"{v['guard']['p99_row_max_diff']:.3f}", str(v["guard"]["rows_over_0.05"])]
+        [
+            k,
+            f"{v['mnli']['mean_abs_diff']:.4f}",
+            f"{v['mnli']['p99_row_max_diff']:.3f}",
+            str(v["mnli"]["rows_over_0.05"]),
+            f"{v['guard']['mean_abs_diff']:.4f}",
+            f"{v['guard']['p99_row_max_diff']:.3f}",
+            str(v["guard"]["rows_over_0.05"]),
+        ]
         for k, v in acc.items()
     ]
     tails = _table(
-        ["model", "MNLI mean abs diff", "MNLI p99 row max", "MNLI rows > 0.05", "guard mean abs diff", "guard p99 row max", "guard rows > 0.05"],
+        [
+            "model",
+            "MNLI mean abs diff",
+            "MNLI p99 row max",
+            "MNLI rows > 0.05",
+            "guard mean abs diff",
+            "guard p99 row max",
+            "guard rows > 0.05",
+        ],
         mean_rows,
     )
     inv = _table(
         ["model", "batch 1 vs 64", "batch 64 vs shuffled", "batch 1 vs shuffled"],
-        [[k, f"{v['max_diff_b1_vs_b64']:.2e}", f"{v['max_diff_b64_vs_shuffled']:.2e}", f"{v['max_diff_b1_vs_shuffled']:.2e}"]
-         for k, v in results["invariance"].items()],
+        [
+            [
+                k,
+                f"{v['max_diff_b1_vs_b64']:.2e}",
+                f"{v['max_diff_b64_vs_shuffled']:.2e}",
+                f"{v['max_diff_b1_vs_shuffled']:.2e}",
+            ]
+            for k, v in results["invariance"].items()
+        ],
     )
     sp_rows = []
     for w, v in results["speed"].items():
         for k in v["pairs_per_s"]:
-            sp_rows.append([w, k, f"{v['pairs_per_s'][k]:.0f}", f"{v['speedup_vs_fp32'][k]:.2f}x", f"{v['speedup_vs_dynamic_int8'][k]:.2f}x"])
-    speed_t = _table(["workload", "model", "rows/s (median)", "vs fp32", "vs dynamic int8"], sp_rows)
+            sp_rows.append(
+                [
+                    w,
+                    k,
+                    f"{v['pairs_per_s'][k]:.0f}",
+                    f"{v['speedup_vs_fp32'][k]:.2f}x",
+                    f"{v['speedup_vs_dynamic_int8'][k]:.2f}x",
+                ]
+            )
+    speed_t = _table(
+        ["workload", "model", "rows/s (median)", "vs fp32", "vs dynamic int8"], sp_rows
+    )
     abl = _table(
-        ["variant (7-bit unless w8)", "agreement", "max abs diff", "mean abs diff", "p99 row max", "rows > 0.05"],
-        [[k, f"{100 * v['agreement']:.2f} %", f"{v['max_abs_diff']:.3f}", f"{v['mean_abs_diff']:.4f}", f"{v['p99_row_max_diff']:.3f}", str(v["rows_over_0.05"])]
-         for k, v in results["ablation_600_pairs"].items()],
+        [
+            "variant (7-bit unless w8)",
+            "agreement",
+            "max abs diff",
+            "mean abs diff",
+            "p99 row max",
+            "rows > 0.05",
+        ],
+        [
+            [
+                k,
+                f"{100 * v['agreement']:.2f} %",
+                f"{v['max_abs_diff']:.3f}",
+                f"{v['mean_abs_diff']:.4f}",
+                f"{v['p99_row_max_diff']:.3f}",
+                str(v["rows_over_0.05"]),
+            ]
+            for k, v in results["ablation_600_pairs"].items()
+        ],
     )
     env = results["environment"]
     data = results["data"]
     text = NARRATIVE.format(
-        accuracy=accuracy, tails=tails, invariance=inv, speed=speed_t, ablation=abl,
-        env=json.dumps(env), data=json.dumps({k: v for k, v in data.items()}),
-        speed_notes="\n".join(f"- {k}: {v}" for k, v in results["speed_workload_notes"].items()),
+        accuracy=accuracy,
+        tails=tails,
+        invariance=inv,
+        speed=speed_t,
+        ablation=abl,
+        env=json.dumps(env),
+        data=json.dumps({k: v for k, v in data.items()}),
+        speed_notes="\n".join(
+            f"- {k}: {v}" for k, v in results["speed_workload_notes"].items()
+        ),
     )
     (HERE / "README.md").write_text(text)
 
