@@ -8,11 +8,11 @@ another (the numbers in the README's Guardrails section).
 Per pack: thresholds are fitted (``--target``) on the ``select`` split of the pack's dev sets
 (``pack_common.SELECT_SETS``, the split its phrasings were chosen on), starting from the pack with
 every condition at the default threshold, and both that uncalibrated pack ("before") and the
-calibrated one ("after") are evaluated with ``crossingguard.evaluation.
+calibrated one ("after") are evaluated with ``crossingguard.toolkit.evaluation.
 guard_eval`` on the ``eval`` split of ``pack_common.EVAL_SETS`` (no set the model was trained on),
 each set separately and pooled. With ``--pooled-target`` the per-condition thresholds are the
 starting point of a second fit of all ``block``/``flag`` thresholds together for the pack's own
-decision (``crossingguard.evaluation.pooled_calibration``): per-condition F1 optima add up their
+decision (``crossingguard.toolkit.evaluation.pooled_calibration``): per-condition F1 optima add up their
 false alarms over a dozen conditions. Writes ``<pack>.json``, ``<pack>.calibrated.yaml``,
 ``<pack>.pr.png`` and ``summary.md`` (the README tables) under ``--out``. With ``--ship`` the
 fitted thresholds are written into the built-in pack files (``src/crossingguard/policy/packs``)
@@ -161,7 +161,7 @@ def main() -> None:
         help=(
             "after the per-condition fit, fit the block/flag thresholds together for the "
             "pack's own decision (a prompt is stopped when any condition fires) on the select "
-            "split: f1, precision=P or fpr=F (crossingguard.evaluation.pooled_calibration). "
+            "split: f1, precision=P or fpr=F (crossingguard.toolkit.evaluation.pooled_calibration). "
             "Per-condition F1 optima add up their false alarms over 13 conditions"
         ),
     )
