@@ -152,7 +152,7 @@ def table(out: Path, names: list[str]) -> str:
                 + " |"
             )
     intro = (
-        f"NLI model `{model}` (int8 ONNX), embedder all-MiniLM-L6-v2, seed 0; `nli` routes the "
+        f"NLI model `{model}` (its default scoring path: fp32 ONNX), embedder all-MiniLM-L6-v2, seed 0; `nli` routes the "
         "first rows of each sample only (it scores every route), so its rows are not compared "
         "with the embedding's."
     )
