@@ -9,8 +9,11 @@ opt-in int8 path where the model has an int8 export this CPU passes, torch throu
 sentence-transformers) a fresh subprocess loads the model, scores the dev sets (F1 micro =
 accuracy) and a fixed throughput set (samples/s at batch 64), and reports its peak RSS.
 
-    python benchmarks/model_family.py --reevaluate   # rewrite each model's evaluation.json (default path) Speed is also given as a ratio to the first row (mini, torch), measured in
-the same run on the same machine.
+    python benchmarks/model_family.py --reevaluate --variants onnx-int8 \
+        --sets mnli-dev-matched snli-dev xnli-en-dev    # update evaluation.json
+
+Speed is also given as a ratio to the first row (mini, torch), measured in the same run on the
+same machine.
 """
 
 from __future__ import annotations
@@ -125,11 +128,17 @@ def shipped_results(models: list[str]) -> str:
     return "\n".join(lines)
 
 
-def reevaluate(models: list[str], limit: int | None) -> None:
-    """Score each shipped model's default path on every dev set that loads; rewrite evaluation.json.
+def reevaluate(
+    models: list[str],
+    limit: int | None,
+    precisions: tuple[str, ...],
+    eval_sets: tuple[str, ...] = EVAL_SETS_ALL,
+) -> None:
+    """Score each shipped model's ONNX paths on every dev set that loads; update evaluation.json.
 
     Generated sets (guard-nli-dev, intent-nli-dev) load only after `crossingguard data guard-pairs`
-    and `data intent-pairs`; a set that does not load is left out and named on stderr.
+    and `data intent-pairs`; a set that does not load is named on stderr and its earlier results
+    (and those of precisions not asked for) are kept, never dropped.
     """
     from rich.console import Console
 
@@ -139,18 +148,25 @@ def reevaluate(models: list[str], limit: int | None) -> None:
     from crossingguard.toolkit.training.ship import evaluate_variants
 
     sets = []
-    for name in EVAL_SETS_ALL:
+    for name in eval_sets:
         try:
             load_nli(name, limit=1)
             sets.append(name)
         except DataError as exc:
             print(f"skipping {name}: {exc}", file=sys.stderr)
     for model in models:
-        path = resolve_model(model).path
-        evaluation = evaluate_variants(
-            path, tuple(sets), limit=limit, console=Console(stderr=True)
+        path = resolve_model(model).path / "evaluation.json"
+        evaluation = json.loads(path.read_text()) if path.is_file() else {}
+        fresh = evaluate_variants(
+            path.parent,
+            tuple(sets),
+            limit=limit,
+            console=Console(stderr=True),
+            precisions=precisions,
         )
-        (path / "evaluation.json").write_text(json.dumps(evaluation, indent=2) + "\n")
+        for variant, results in fresh.items():
+            evaluation.setdefault(variant, {}).update(results)
+        path.write_text(json.dumps(evaluation, indent=2) + "\n")
 
 
 def main() -> None:
@@ -186,7 +202,14 @@ def main() -> None:
     parser.add_argument(
         "--reevaluate",
         action="store_true",
-        help="rewrite each model's evaluation.json from its default scoring path",
+        help="update each model's evaluation.json: its ONNX paths (--variants) on the full dev sets",
+    )
+    parser.add_argument(
+        "--sets",
+        nargs="+",
+        default=list(EVAL_SETS_ALL),
+        choices=EVAL_SETS_ALL,
+        help="dev sets --reevaluate scores (default: all that load)",
     )
     parser.add_argument(
         "--worker", nargs=2, metavar=("MODEL", "VARIANT"), help=argparse.SUPPRESS
@@ -205,7 +228,12 @@ def main() -> None:
         print(shipped_results(args.models))
         return
     if args.reevaluate:
-        reevaluate(args.models, args.limit)
+        reevaluate(
+            args.models,
+            args.limit,
+            tuple(v.removeprefix("onnx-") for v in args.variants if v != "torch"),
+            tuple(args.sets),
+        )
         print(shipped_results(args.models))
         return
     rows = []

@@ -245,6 +245,7 @@ def test_help_documents_every_option() -> None:
         "--condition",
         "--model",
         "--backend",
+        "--precision",
         "--threshold",
         "--json",
         "--threads",

@@ -108,6 +108,7 @@ def test_environment_variables_configure_the_service(
         "CROSSINGGUARD_API_KEYS": "env-key-0123456789abcdef",
         "CROSSINGGUARD_CORS_ORIGINS": "https://a.example https://b.example",
         "CROSSINGGUARD_GRACEFUL_TIMEOUT": "7",
+        "CROSSINGGUARD_PRECISION": "int8",
     }
     result = runner.invoke(app, ["serve", "--max-prompts", "5"], env=env)
     assert result.exit_code == 0, result.output
@@ -120,6 +121,7 @@ def test_environment_variables_configure_the_service(
         3.0,
     )
     assert settings.max_prompts == 5  # the option and the environment together
+    assert settings.precision == "int8"
     assert settings.api_keys == (
         "file-key-0123456789abcdef",
         "env-key-0123456789abcdef",

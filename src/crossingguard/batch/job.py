@@ -15,6 +15,7 @@ from crossingguard.errors import InputError
 if TYPE_CHECKING:
     from crossingguard.guard import Guard
     from crossingguard.inference.backends import BackendName
+    from crossingguard.inference.onnx_files import Precision
     from crossingguard.policy import Policy
 
 DEFAULT_BATCH_ROWS = 256
@@ -37,6 +38,7 @@ class BatchJob:
     id_column: str | None = None
     model: str | None = None
     backend: BackendName = "auto"
+    precision: Precision = "fp32"
     threads: int | None = None
     batch_size: int = DEFAULT_BATCH_ROWS
     shard_rows: int = DEFAULT_SHARD_ROWS
@@ -68,6 +70,7 @@ class BatchJob:
             self.policy,
             model=self.model,
             backend=self.backend,
+            precision=self.precision,
             threads=threads if threads is not None else self.threads,
         )
 
@@ -115,7 +118,7 @@ class Layout:
 
 
 def model_fingerprint(guard: Guard) -> str:
-    """A short hash of the model's files (names, sizes, config) and backend.
+    """A short hash of the model's files (names, sizes, config), backend and precision.
 
     The model *name* alone is not enough: two local directories can share a name, and a built-in
     model can be replaced in place. Hashing every weight byte would take seconds per run, so the
@@ -124,6 +127,11 @@ def model_fingerprint(guard: Guard) -> str:
     scorer = guard.scorer
     model_dir = getattr(scorer, "model_dir", None)
     digest = hashlib.sha256(str(getattr(scorer, "backend", "")).encode())
+    precision = getattr(scorer, "precision", "fp32")
+    if (
+        precision != "fp32"
+    ):  # fp32 adds nothing, so fingerprints of earlier fp32 runs still match
+        digest.update(f"precision={precision}".encode())
     if model_dir is None:
         digest.update(guard.model_name.encode())
         return digest.hexdigest()[:12]

@@ -11,7 +11,14 @@ import typer
 
 from crossingguard.cli.app import app
 from crossingguard.cli.errors import handle_errors
-from crossingguard.cli.options import BackendChoice, BackendOpt, ModelOpt, ThreadsOpt
+from crossingguard.cli.options import (
+    BackendChoice,
+    BackendOpt,
+    ModelOpt,
+    PrecisionChoice,
+    PrecisionOpt,
+    ThreadsOpt,
+)
 from crossingguard.errors import InputError
 
 
@@ -114,6 +121,7 @@ def batch(
     ] = True,
     model: ModelOpt = None,
     backend: BackendOpt = BackendChoice.auto,
+    precision: PrecisionOpt = PrecisionChoice.fp32,
     threads: ThreadsOpt = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print summary.json to stdout.")
@@ -143,6 +151,7 @@ def batch(
         id_column=id_column,
         model=model,
         backend=backend.value,
+        precision=precision.value,
         threads=threads,
         batch_size=batch_size,
         shard_rows=shard_rows,

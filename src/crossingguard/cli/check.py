@@ -16,6 +16,8 @@ from crossingguard.cli.options import (
     BackendOpt,
     MaxLengthOpt,
     ModelOpt,
+    PrecisionChoice,
+    PrecisionOpt,
     ThreadsOpt,
     VerboseOpt,
     third_party_output,
@@ -137,6 +139,7 @@ def check(
     ] = None,
     model: ModelOpt = None,
     backend: BackendOpt = BackendChoice.auto,
+    precision: PrecisionOpt = PrecisionChoice.fp32,
     threshold: Annotated[
         float | None,
         typer.Option(
@@ -199,7 +202,7 @@ def check(
 
     with third_party_output(verbose):
         guard = _guard(
-            condition, policy, model, backend, threshold, threads, max_length
+            condition, policy, model, backend, threshold, threads, max_length, precision
         )
         verdicts = guard.check_batch(prompts)
     for message in guard.warnings:  # once per run; --json also has them in each verdict
@@ -223,9 +226,11 @@ def _guard(
     threshold: float | None,
     threads: int | None,
     max_length: int | None,
+    precision: PrecisionChoice = PrecisionChoice.fp32,
 ) -> Guard:
     options: dict[str, Any] = {
         "backend": backend.value,
+        "precision": precision.value,
         "threads": threads,
         "max_length": max_length,
     }

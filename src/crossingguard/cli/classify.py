@@ -24,6 +24,8 @@ from crossingguard.cli.options import (
     BatchSizeOpt,
     MaxLengthOpt,
     ModelOpt,
+    PrecisionChoice,
+    PrecisionOpt,
     ThreadsOpt,
 )
 from crossingguard.errors import InputError
@@ -106,6 +108,7 @@ def classify(
     ],
     model: ModelOpt = None,
     backend: BackendOpt = BackendChoice.auto,
+    precision: PrecisionOpt = PrecisionChoice.fp32,
     batch_size: BatchSizeOpt = 64,
     threads: ThreadsOpt = None,
     max_length: MaxLengthOpt = None,
@@ -170,7 +173,11 @@ def classify(
     from crossingguard.inference.scorer import load_scorer
 
     scorer = load_scorer(
-        model, backend=backend.value, threads=threads, max_length=max_length
+        model,
+        backend=backend.value,
+        threads=threads,
+        max_length=max_length,
+        precision=precision.value,
     )
     scorer.max_prompt_chars = max_prompt_chars
     scorer.windowing = Windowing(tokens=window_tokens)

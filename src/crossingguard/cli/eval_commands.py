@@ -16,6 +16,8 @@ from crossingguard.cli.options import (
     BackendOpt,
     JsonOpt,
     ModelOpt,
+    PrecisionChoice,
+    PrecisionOpt,
     ThreadsOpt,
     reads_data,
 )
@@ -37,6 +39,7 @@ def eval_command(
     ] = ...,  # type: ignore[assignment]
     model: ModelOpt = None,
     backend: BackendOpt = BackendChoice.auto,
+    precision: PrecisionOpt = PrecisionChoice.fp32,
     limit: Annotated[
         int | None,
         typer.Option(
@@ -78,6 +81,7 @@ def eval_command(
         batch_size=batch_size,
         threads=threads,
         show_progress=not as_json,
+        precision=precision.value,
     )
     if out is not None:
         path = write_results(results, out, model=model, backend=backend.value)
@@ -88,6 +92,7 @@ def eval_command(
                 {
                     "model": model,
                     "backend": backend.value,
+                    "precision": precision.value,
                     "results": {k: v.to_dict() for k, v in results.items()},
                 },
                 indent=2,

@@ -51,7 +51,7 @@ def export_command(
         ),
     ] = False,
 ) -> None:
-    """Write MODEL_DIR/onnx/model.onnx (fp32) and model_qint8_avx512_vnni.onnx (dynamic int8).
+    """Write MODEL_DIR/onnx/model.onnx (fp32) and model_qint8_rowwise.onnx (per-row int8).
 
     fp32 logits are checked against torch; the int8 file is kept only if its macro-F1 on --dev is
     within --max-f1-drop of fp32. Prints a JSON report; exits 1 when a gate fails.

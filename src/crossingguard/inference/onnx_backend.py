@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from crossingguard.errors import ModelError
+from crossingguard.inference.int8_check import PROBE_METADATA_KEY
 from crossingguard.inference.onnx_files import OnnxModel
 
 
@@ -72,6 +73,16 @@ class OnnxBackend:
         self.uses_token_type_ids = "token_type_ids" in self._inputs
         outputs = [o.name for o in self._session.get_outputs()]
         self._output = "logits" if "logits" in outputs else outputs[0]
+        # what the exporter's int8 self-check measured, if it recorded it (int8_check)
+        recorded = self._session.get_modelmeta().custom_metadata_map.get(
+            PROBE_METADATA_KEY
+        )
+        try:
+            self.export_probe_diff: float | None = (
+                float(recorded) if recorded is not None else None
+            )
+        except ValueError:
+            self.export_probe_diff = None
 
     def forward(
         self,

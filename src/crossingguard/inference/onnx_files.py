@@ -8,11 +8,15 @@ initializer. At load the weights are upcast to fp32 and handed to ONNX Runtime i
 the weights on disk. Directories with a self-contained ``onnx/model.onnx`` (``crossingguard
 export``, Optimum, sentence-transformers) load that file.
 
-Why fp32 is the default: dynamic int8 (``DynamicQuantizeLinear``) computes one activation scale
-per batch tensor, so a pair's probabilities change with its neighbours and padding; and on CPUs
-without VNNI its u8 x s8 kernels can saturate. int8 is opt-in (``precision="int8"``): only a file
-whose ISA tag this CPU really supports, and only after it agrees with fp32 on a fixed probe set
-(see ``crossingguard.inference.int8_check``).
+Why fp32 is the default: it agrees with torch to the last label. int8 is opt-in
+(``precision="int8"``). Dynamic int8 (``DynamicQuantizeLinear``) computes one activation scale per
+batch tensor, so a pair's probabilities change with its neighbours and padding, and on CPUs
+without VNNI its u8 x s8 kernels can saturate. Our int8 (``onnx/graph_int8.onnx`` beside the fp32
+graph, or ``crossingguard export``'s ``model_qint8_rowwise.onnx``) quantizes each row (token) with
+its own scale and 7-bit weights instead: scores depend on the pair only and the kernels cannot
+saturate on AVX2, at about 98.5-99 % label agreement with fp32. Whatever the file, it runs only if
+this CPU's flags back its ISA tag and after it agrees with fp32 on a fixed probe set
+(``crossingguard.inference.int8_check``).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import numpy as np
 
 from crossingguard.errors import ModelError
 from crossingguard.inference.cpu import isa_tag, supports
+from crossingguard.inference.int8_weights import WEIGHT_BITS, quantize_columns
 
 Precision = Literal["fp32", "int8"]
 PRECISIONS: tuple[str, ...] = ("fp32", "int8")
@@ -33,6 +38,10 @@ GRAPH_FILE = "graph.onnx"
 WEIGHTS_MAP_FILE = "graph_weights.json"
 WEIGHTS_FILE = "model.safetensors"
 FP32_FILE = "model.onnx"
+# The opt-in per-row int8 graph of a built-in model, weightless too: its quantized weights are
+# derived at load from the same master copy (see ``crossingguard.inference.int8_weights``).
+INT8_GRAPH_FILE = "graph_int8.onnx"
+INT8_WEIGHTS_MAP_FILE = "graph_int8_weights.json"
 # Preference among int8 files this CPU supports: the most specific kernels first.
 INT8_PREFERENCE = ("avx512_vnni", "avx_vnni", "arm64", "avx512", "avx2", None)
 
@@ -85,6 +94,27 @@ def fp32_model(model_dir: Path) -> OnnxModel | None:
     return None
 
 
+def derived_int8_model(model_dir: Path) -> OnnxModel | None:
+    """The per-row int8 graph with weights derived from ``model.safetensors``, if the model has one.
+
+    It runs on every x86 CPU (7-bit weights) and its scores depend on the pair only, unlike a
+    ``quantize_dynamic`` export; :func:`int8_candidates` files, when present, are preferred.
+    """
+    graph = model_dir / "onnx" / INT8_GRAPH_FILE
+    if not graph.is_file():
+        return None
+    return OnnxModel(
+        graph, "int8", load_graph_weights(model_dir, map_file=INT8_WEIGHTS_MAP_FILE)
+    )
+
+
+def has_int8(model_dir: Path) -> bool:
+    """Whether ``precision="int8"`` has anything to run for this directory."""
+    return (model_dir / "onnx" / INT8_GRAPH_FILE).is_file() or any(
+        is_quantized(f) for f in onnx_files(model_dir)
+    )
+
+
 def int8_candidates(model_dir: Path, flags: frozenset[str] | None = None) -> list[Path]:
     """int8 files whose ISA tag this CPU supports, most specific first."""
     usable = [
@@ -111,9 +141,15 @@ def explicit_model(model_dir: Path, onnx_file: str | Path) -> OnnxModel:
     return OnnxModel(path, "int8" if is_quantized(path) else "fp32")
 
 
-def load_graph_weights(model_dir: Path) -> dict[str, np.ndarray]:
-    """fp32 arrays for every initializer of ``onnx/graph.onnx``, read from ``model.safetensors``."""
-    map_path = model_dir / "onnx" / WEIGHTS_MAP_FILE
+def load_graph_weights(
+    model_dir: Path, *, map_file: str = WEIGHTS_MAP_FILE
+) -> dict[str, np.ndarray]:
+    """Arrays for every initializer of a weightless graph, read from ``model.safetensors``.
+
+    fp32 for ``graph.onnx``; entries of the int8 map with a ``quantize`` part (``weight`` or
+    ``scale``) are derived from their fp32 tensor by :func:`quantize_columns`.
+    """
+    map_path = model_dir / "onnx" / map_file
     weights_path = model_dir / WEIGHTS_FILE
     try:
         mapping: Any = json.loads(map_path.read_text(encoding="utf-8"))
@@ -143,6 +179,7 @@ def load_graph_weights(model_dir: Path) -> dict[str, np.ndarray]:
     except Exception as exc:  # safetensors raises its own error types for corrupt files
         raise ModelError(f"cannot read {weights_path}: {exc}") from exc
     out: dict[str, np.ndarray] = {}
+    quantized: dict[tuple[str, bool, int], tuple[np.ndarray, np.ndarray]] = {}
     for name, spec in mapping["initializers"].items():
         key = spec.get("tensor") if isinstance(spec, dict) else None
         tensor = tensors.get(key) if isinstance(key, str) else None
@@ -154,6 +191,23 @@ def load_graph_weights(model_dir: Path) -> dict[str, np.ndarray]:
         array = tensor.astype(np.float32)
         if spec.get("transpose"):
             array = array.T
+        part = spec.get("quantize")
+        if part is not None:
+            if part not in ("weight", "scale"):
+                raise ModelError(
+                    f"{map_path}: initializer {name!r} has quantize {part!r}; expected "
+                    "'weight' or 'scale' (a newer crossingguard wrote this file?)"
+                )
+            bits = spec.get("bits", WEIGHT_BITS)
+            cache_key = (str(key), bool(spec.get("transpose")), int(bits))
+            if cache_key not in quantized:
+                try:
+                    quantized[cache_key] = quantize_columns(array, bits)
+                except ValueError as exc:
+                    raise ModelError(
+                        f"{map_path}: initializer {name!r}: {exc}"
+                    ) from exc
+            array = quantized[cache_key][0 if part == "weight" else 1]
         if list(array.shape) != spec.get("shape", list(array.shape)):
             raise ModelError(
                 f"{map_path}: initializer {name!r} expects shape {spec.get('shape')}, "

@@ -35,7 +35,12 @@ def default_scorer_factory(settings: ServeSettings) -> ScorerFactory:
     def load(model: str | None) -> Any:
         from crossingguard.inference.scorer import load_scorer
 
-        scorer = load_scorer(model, backend=settings.backend, threads=settings.threads)
+        scorer = load_scorer(
+            model,
+            backend=settings.backend,
+            threads=settings.threads,
+            precision=settings.precision,
+        )
         # the request limit decides; the scorer's own default would refuse a longer prompt
         # that --max-prompt-chars allows
         scorer.max_prompt_chars = settings.max_prompt_chars

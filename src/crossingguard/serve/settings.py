@@ -35,6 +35,7 @@ class ServeSettings(BaseModel):
     policies: tuple[str, ...] = (DEFAULT_POLICY,)
     model: str | None = None
     backend: Literal["auto", "onnx", "torch"] = "auto"
+    precision: Literal["fp32", "int8"] = "fp32"
     threads: int | None = Field(default=None, ge=1)
     cache_size: int = Field(default=4096, ge=0)
 

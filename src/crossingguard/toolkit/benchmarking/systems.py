@@ -346,10 +346,10 @@ def default_onnx_precision() -> str:
 
 
 def system_specs(model_dir: Path, choice: SystemChoice) -> list[SystemSpec]:
-    """Our ONNX precisions (fp32, and int8 where the model has an int8 export), torch, the
+    """Our ONNX precisions (fp32, and the opt-in int8 where the model has one), torch, the
     guard, CrossEncoder (default and extra batch sizes), the zero-shot pipeline and the
     embedding reference, in that order."""
-    from crossingguard.inference.onnx_files import has_onnx, is_quantized, onnx_files
+    from crossingguard.inference.onnx_files import has_int8, has_onnx
 
     wanted = set(choice.keys) if choice.keys is not None else set(FACTORIES)
     unknown = wanted - set(FACTORIES)
@@ -361,9 +361,7 @@ def system_specs(model_dir: Path, choice: SystemChoice) -> list[SystemSpec]:
     d, t = str(model_dir), choice.threads
     onnx_default = has_onnx(model_dir)
     default_precision = default_onnx_precision()
-    precisions = ["fp32"] + (
-        ["int8"] if any(is_quantized(f) for f in onnx_files(model_dir)) else []
-    )
+    precisions = ["fp32"] + (["int8"] if has_int8(model_dir) else [])
     specs: list[SystemSpec] = []
     if "ours-onnx" in wanted and onnx_default:
         for precision in precisions:

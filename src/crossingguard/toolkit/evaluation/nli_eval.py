@@ -118,6 +118,7 @@ def evaluate_model(
     batch_size: int = THROUGHPUT_BATCH,
     threads: int | None = None,
     show_progress: bool = False,
+    precision: str = "fp32",
 ) -> dict[str, DatasetEval]:
     """Load ``model`` once and evaluate it on each named dev set or file (first ``limit`` rows)."""
     from crossingguard.inference.scorer import load_scorer
@@ -135,7 +136,7 @@ def evaluate_model(
         if limit is not None:
             data = data.head(limit)
         loaded.append(data)
-    scorer = load_scorer(model, backend=backend, threads=threads)  # type: ignore[arg-type]
+    scorer = load_scorer(model, backend=backend, threads=threads, precision=precision)  # type: ignore[arg-type]
     results: dict[str, DatasetEval] = {}
     for data in loaded:
         name = data.name

@@ -1,11 +1,14 @@
-"""Export a trained cross-encoder to ONNX (fp32 + dynamic int8) with parity and accuracy gates.
+"""Export a trained cross-encoder to ONNX (fp32 + per-row int8) with parity and accuracy gates.
 
 Files land where sentence-transformers' ONNX backend looks for them:
 
 - ``MODEL_DIR/onnx/model.onnx``: fp32, loaded by ``CrossEncoder(path, backend="onnx")``;
-- ``MODEL_DIR/onnx/model_qint8_avx512_vnni.onnx``: dynamic int8 weights, loaded with
-  ``model_kwargs={"file_name": "onnx/model_qint8_avx512_vnni.onnx"}`` (the name sentence-transformers'
-  own ``export_dynamic_quantized_onnx_model(..., "avx512_vnni")`` writes).
+- ``MODEL_DIR/onnx/model_qint8_rowwise.onnx``: int8 with per-row activation scales and 7-bit
+  per-column weights (``crossingguard.toolkit.training.rowwise_int8``): a pair's scores do not
+  depend on its batch, and it runs on AVX2 and VNNI CPUs alike; loaded with
+  ``model_kwargs={"file_name": "onnx/model_qint8_rowwise.onnx"}``. (ONNX Runtime's
+  ``quantize_dynamic``, which sentence-transformers' ``export_dynamic_quantized_onnx_model`` uses,
+  shares one activation scale across the batch; see ``inference.onnx_files``.)
 
 The int8 file is written to a temporary name and only moved into place when its macro-F1 on a dev
 set is within ``max_f1_drop`` of fp32; otherwise it is deleted and the report says why.
@@ -40,7 +43,7 @@ if TYPE_CHECKING:
 
 MAX_LENGTH = 512  # export and parity inputs are cut here (no NLI model here needs more)
 FP32_NAME = "model.onnx"
-INT8_NAME = "model_qint8_avx512_vnni.onnx"
+INT8_NAME = "model_qint8_rowwise.onnx"
 REPORT_NAME = "export_report.json"
 PARITY_ATOL = 1e-3
 UNPADDED_PARITY_PAIRS = 16  # parity pairs also run one at a time, without padding
@@ -164,29 +167,11 @@ def model_input_names(model: Any, encoded: Any) -> list[str]:
     return names
 
 
-def quantize_int8(
-    fp32_path: str | Path, out_path: str | Path, *, per_channel: bool = False
-) -> Path:
-    """Dynamic int8 quantization (QInt8 weights, activations quantized at run time)."""
-    import logging
+def quantize_int8(fp32_path: str | Path, out_path: str | Path) -> Path:
+    """Per-row int8 of an fp32 export (``rowwise_int8``); batch-invariant, safe on AVX2."""
+    from crossingguard.toolkit.training.rowwise_int8 import quantize_file
 
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    # onnxruntime logs a "consider pre-processing" hint on the root logger; symbolic shape
-    # pre-processing is for static quantization of vision models and gains nothing here.
-    root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)
-    try:
-        quantize_dynamic(
-            str(fp32_path),
-            str(out_path),
-            weight_type=QuantType.QInt8,
-            per_channel=per_channel,
-        )
-    finally:
-        root.setLevel(level)
-    return Path(out_path)
+    return quantize_file(fp32_path, out_path)
 
 
 def export_onnx_models(
@@ -207,7 +192,11 @@ def export_onnx_models(
     (first ``max_dev`` rows); ``dev_pairs``/``dev_labels`` pass data directly instead. The
     report is also written to ``model_dir/onnx/export_report.json``.
     """
+    from crossingguard.inference.int8_check import probe_diff
+    from crossingguard.inference.onnx_backend import OnnxBackend
+    from crossingguard.inference.onnx_files import OnnxModel
     from crossingguard.toolkit.evaluation.metrics import f1_scores
+    from crossingguard.toolkit.training.rowwise_int8 import record_probe_diff
 
     model_dir = Path(model_dir)
     if not (model_dir / "config.json").is_file():
@@ -294,6 +283,14 @@ def export_onnx_models(
                     missing_ok=True
                 )  # never leave a stale int8 beside a failed export
             else:
+                record_probe_diff(
+                    tmp_int8,
+                    probe_diff(
+                        fp32_runner.encoder,
+                        OnnxBackend(OnnxModel(tmp_int8, "int8")),
+                        OnnxBackend(OnnxModel(fp32_path, "fp32")),
+                    ),
+                )
                 shutil.move(str(tmp_int8), final)
                 int8_final = final
 

@@ -114,7 +114,7 @@ for i, (premise, hypothesis) in enumerate(examples):
 ```
 
 ONNX Runtime (CPU): `CrossEncoder("{repo_id}", backend="onnx")` loads `onnx/model.onnx`; add
-`model_kwargs={{"file_name": "onnx/model_qint8_avx512_vnni.onnx"}}` for the int8 export when present.
+`model_kwargs={{"file_name": "onnx/model_qint8_rowwise.onnx"}}` for the int8 export when present.
 
 With CrossingGuard:
 

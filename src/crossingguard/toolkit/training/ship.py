@@ -46,9 +46,15 @@ def _licence(source: str) -> str:
 
 
 def evaluate_variants(
-    model_dir: Path, eval_sets: tuple[str, ...], *, limit: int | None, console: Console
+    model_dir: Path,
+    eval_sets: tuple[str, ...],
+    *,
+    limit: int | None,
+    console: Console,
+    precisions: tuple[str, ...] = ("fp32", "int8"),
 ) -> dict[str, dict[str, Any]]:
-    """F1 of the default scoring path (ONNX fp32 from the shipped fp16 weights) on each eval set."""
+    """F1 on each eval set of the default path (ONNX fp32 from the shipped fp16 weights) and of
+    the opt-in int8 graph derived from them (``onnx-int8``; skipped where it falls back to fp32)."""
     from crossingguard.inference.scorer import load_scorer
     from crossingguard.toolkit.data.nli import load_nli
     from crossingguard.toolkit.evaluation.nli_eval import evaluate_nli
@@ -56,12 +62,22 @@ def evaluate_variants(
     datasets = [load_nli(name) for name in eval_sets]
     if limit:
         datasets = [d.head(limit) for d in datasets]
-    scorer = load_scorer(model_dir, backend="onnx")
-    results: dict[str, dict[str, Any]] = {"onnx-fp32": {}}
-    for data in datasets:
-        ev = evaluate_nli(scorer, data, show_progress=True)
-        results["onnx-fp32"][data.name] = ev.to_dict()
-        console.print(f"onnx-fp32 {data.name}: F1 micro {ev.to_dict()['f1_micro']:.4f}")
+    results: dict[str, dict[str, Any]] = {}
+    for precision in precisions:
+        scorer = load_scorer(model_dir, backend="onnx", precision=precision)  # type: ignore[arg-type]
+        if scorer.precision != precision:
+            console.print(
+                f"onnx-{precision} not evaluated: {'; '.join(scorer.notices)}"
+            )
+            continue
+        variant = f"onnx-{precision}"
+        results[variant] = {}
+        for data in datasets:
+            ev = evaluate_nli(scorer, data, show_progress=True)
+            results[variant][data.name] = ev.to_dict()
+            console.print(
+                f"{variant} {data.name}: F1 micro {ev.to_dict()['f1_micro']:.4f}"
+            )
     return results
 
 
@@ -92,6 +108,7 @@ def ship_model(
     from crossingguard.toolkit.training.export import export_fp32, save_fp16_safetensors
     from crossingguard.toolkit.training.model_card import write_model_card
     from crossingguard.toolkit.training.onnx_graph import write_weightless_graph
+    from crossingguard.toolkit.training.rowwise_int8 import write_int8_graph
     from crossingguard.toolkit.training.trainer import hardware_description
 
     console = console or Console(stderr=True)
@@ -128,6 +145,7 @@ def ship_model(
         full = export_fp32(staged, Path(tmp) / "model.onnx")
         write_weightless_graph(full, staged)
         full.unlink()
+        write_int8_graph(staged)
         if (
             (run_dir / "evaluation.json").is_file()
             and key_file.is_file()
