@@ -11,7 +11,11 @@ from crossingguard.inference.loading import (
     MODELS_DIR,
     builtin_model_dirs,
 )
-from crossingguard.inference.onnx_files import fp32_model, int8_candidates
+from crossingguard.inference.onnx_files import (
+    INT8_GRAPH_FILE,
+    fp32_model,
+    int8_candidates,
+)
 
 
 @app.command()
@@ -33,6 +37,10 @@ def models() -> None:
             parts.append(f"onnx fp32: {fp32.path.relative_to(path)}{weights}")
         if int8:
             parts.append(f"onnx int8 (opt-in): {int8[0].relative_to(path)}")
+        elif (path / "onnx" / INT8_GRAPH_FILE).is_file():
+            parts.append(
+                f"onnx int8 (opt-in, --precision int8): onnx/{INT8_GRAPH_FILE} + model.safetensors"
+            )
         backend = "; ".join(parts) or "torch only (no onnx/)"
         typer.echo(f"  {name}{tag}: {path} [{backend}]")
     typer.echo(
