@@ -175,6 +175,8 @@ def test_ship_installs_fp16_weights_a_weightless_fp32_graph_and_a_card(
     )
     assert sorted(p.name for p in (shipped / "onnx").iterdir()) == [
         "graph.onnx",
+        "graph_int8.onnx",
+        "graph_int8_weights.json",
         "graph_weights.json",
     ]
     with safe_open(str(shipped / "model.safetensors"), "np") as weights:
@@ -183,9 +185,10 @@ def test_ship_installs_fp16_weights_a_weightless_fp32_graph_and_a_card(
         )
     assert "model-index" in (shipped / "README.md").read_text()
     evaluation = json.loads((shipped / "evaluation.json").read_text())
-    assert set(evaluation) == {"onnx-fp32"}
+    assert set(evaluation) == {"onnx-fp32", "onnx-int8"}
     scorer = load_scorer(shipped)
     assert (scorer.backend, scorer.precision) == ("onnx", "fp32")
+    assert load_scorer(shipped, precision="int8").precision == "int8"
     probs = scorer.predict([("the man is", "a dog runs")])
     assert probs.shape == (1, 3) and abs(probs.sum() - 1) < 1e-5
     # Same weights, sets and limit: the second ship reuses the evaluation instead of redoing it.
