@@ -62,3 +62,18 @@ def tiny_model_factory(tmp_path_factory: pytest.TempPathFactory):
         return build_tiny_nli_model(tmp_path_factory.mktemp(name) / "model", **kwargs)  # type: ignore[arg-type]
 
     return make
+
+
+@pytest.fixture()
+def graph_model(tiny_model_dir: Path, tmp_path: Path) -> Path:
+    """The tiny model as we ship models: safetensors + weightless graph, no model.onnx."""
+    pytest.importorskip("onnx")
+    import shutil
+
+    from crossingguard.toolkit.training.onnx_graph import write_weightless_graph
+
+    out = tmp_path / "shipped"
+    shutil.copytree(tiny_model_dir, out)
+    write_weightless_graph(tiny_model_dir / "onnx" / "model.onnx", out)
+    (out / "onnx" / "model.onnx").unlink()
+    return out

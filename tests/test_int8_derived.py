@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -74,18 +73,12 @@ def test_probe_limit_is_the_export_difference_plus_a_margin() -> None:
 
 
 @pytest.fixture()
-def shipped_tiny(tiny_model_dir: Path, tmp_path: Path) -> Path:
+def shipped_tiny(graph_model: Path) -> Path:
     """The tiny model as we ship models (fp16 master, weightless fp32 graph) plus the int8 graph."""
-    pytest.importorskip("onnx")
-    from crossingguard.toolkit.training.onnx_graph import write_weightless_graph
     from crossingguard.toolkit.training.rowwise_int8 import write_int8_graph
 
-    out = tmp_path / "shipped"
-    shutil.copytree(tiny_model_dir, out)
-    write_weightless_graph(tiny_model_dir / "onnx" / "model.onnx", out)
-    (out / "onnx" / "model.onnx").unlink()
-    write_int8_graph(out)
-    return out
+    write_int8_graph(graph_model)
+    return graph_model
 
 
 def test_the_int8_graph_holds_no_weights_and_records_its_probe(

@@ -36,19 +36,6 @@ def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CROSSINGGUARD_CACHE", str(tmp_path / "cache"))
 
 
-@pytest.fixture()
-def graph_model(tiny_model_dir: Path, tmp_path: Path) -> Path:
-    """The tiny model as we ship models: safetensors + weightless graph, no model.onnx."""
-    pytest.importorskip("onnx")
-    from crossingguard.toolkit.training.onnx_graph import write_weightless_graph
-
-    out = tmp_path / "shipped"
-    shutil.copytree(tiny_model_dir, out)
-    write_weightless_graph(tiny_model_dir / "onnx" / "model.onnx", out)
-    (out / "onnx" / "model.onnx").unlink()
-    return out
-
-
 def test_isa_tags_come_from_file_names() -> None:
     assert cpu.isa_tag("model_qint8_avx512_vnni.onnx") == "avx512_vnni"
     assert cpu.isa_tag("model_qint8_avx512.onnx") == "avx512"

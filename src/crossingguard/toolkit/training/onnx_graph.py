@@ -27,6 +27,23 @@ from crossingguard.inference.onnx_files import (
 MIN_EXTERNAL_ELEMENTS = 16
 
 
+def leave_out(init: Any, nbytes: int) -> None:
+    """Drop an initializer's data, marking it external (our loader supplies it in memory)."""
+    import onnx
+
+    for name in ("raw_data", "float_data", "int32_data"):
+        init.ClearField(name)
+    init.data_location = onnx.TensorProto.EXTERNAL
+    del init.external_data[:]
+    for key, value in (
+        ("location", WEIGHTS_FILE),
+        ("offset", "0"),
+        ("length", str(nbytes)),
+    ):
+        entry = init.external_data.add()
+        entry.key, entry.value = key, value
+
+
 def write_weightless_graph(fp32_onnx: str | Path, model_dir: str | Path) -> Path:
     """Write ``model_dir/onnx/graph.onnx`` + ``graph_weights.json`` from an fp32 export.
 
@@ -65,17 +82,7 @@ def write_weightless_graph(fp32_onnx: str | Path, model_dir: str | Path) -> Path
             "transpose": hit[1],
             "shape": list(array.shape),
         }
-        init.ClearField("raw_data")
-        init.ClearField("float_data")
-        init.data_location = onnx.TensorProto.EXTERNAL
-        del init.external_data[:]
-        for field_name, text in (
-            ("location", WEIGHTS_FILE),
-            ("offset", "0"),
-            ("length", str(array.nbytes)),
-        ):
-            entry = init.external_data.add()
-            entry.key, entry.value = field_name, text
+        leave_out(init, array.nbytes)
     out_dir = model_dir / "onnx"
     out_dir.mkdir(parents=True, exist_ok=True)
     graph = out_dir / GRAPH_FILE

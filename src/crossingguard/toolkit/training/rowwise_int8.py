@@ -48,6 +48,7 @@ from crossingguard.inference.onnx_files import (
     fp32_model,
     load_graph_weights,
 )
+from crossingguard.toolkit.training.onnx_graph import leave_out
 
 MS_DOMAIN = "com.microsoft"
 A_ZERO_POINT = 128
@@ -253,19 +254,7 @@ def write_int8_graph(model_dir: str | Path) -> Path:
         array = numpy_helper.to_array(init)
         spec["shape"] = list(array.shape)
         mapping[init.name] = spec
-        nbytes = array.nbytes
-        init.ClearField("raw_data")
-        init.ClearField("float_data")
-        init.ClearField("int32_data")
-        init.data_location = onnx.TensorProto.EXTERNAL
-        del init.external_data[:]
-        for key, value in (
-            ("location", WEIGHTS_FILE),
-            ("offset", "0"),
-            ("length", str(nbytes)),
-        ):
-            entry = init.external_data.add()
-            entry.key, entry.value = key, value
+        leave_out(init, array.nbytes)
     out = onnx_dir / INT8_GRAPH_FILE
     onnx.save(quantized, str(out))
     (onnx_dir / INT8_WEIGHTS_MAP_FILE).write_text(
