@@ -12,6 +12,7 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 
 import eval_packs  # noqa: E402
+import int8_decisions  # noqa: E402
 import routing_results  # noqa: E402
 from readme_section import replace_section  # noqa: E402
 
@@ -97,3 +98,18 @@ def test_routing_table_compares_hybrid_with_embedding(tmp_path: Path) -> None:
     assert "| 0.600 | - |" in nli
     assert "weight 0.3: 0.770" in text
     assert "HWU64" not in text
+
+
+def test_int8_decision_agreement_counts_stops_and_fired_sets() -> None:
+    import numpy as np
+
+    thresholds = np.array([0.5, 0.7, 0.5])
+    stops = np.array([True, True, False])  # the third condition only logs
+    fp32 = np.array([[0.6, 0.1, 0.0], [0.2, 0.69, 0.9], [0.1, 0.1, 0.1]])
+    int8 = np.array([[0.55, 0.1, 0.0], [0.2, 0.71, 0.9], [0.1, 0.1, 0.6]])
+    out = int8_decisions.decision_agreement(thresholds, stops, fp32, int8)
+    # prompt 2 crosses a stopping threshold; prompt 3 fires a log-only condition
+    assert out["decision_agreement"] == pytest.approx(2 / 3)
+    assert out["fired_set_agreement"] == pytest.approx(1 / 3)
+    assert (out["stopped_fp32"], out["stopped_int8"]) == (1, 2)
+    assert out["max_score_diff"] == pytest.approx(0.5)

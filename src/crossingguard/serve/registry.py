@@ -94,8 +94,10 @@ def build_registry(
             start = time.perf_counter()
             scorers[model] = wrap(scorer_factory(model))
             log.info(
-                "loaded model %s in %.1f s",
+                "loaded model %s (%s %s) in %.1f s",
                 scorers[model].name,
+                getattr(scorers[model], "backend", "?"),
+                getattr(scorers[model], "precision", "?"),
                 time.perf_counter() - start,
             )
         guards[name] = Guard(
