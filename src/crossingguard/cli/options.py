@@ -51,15 +51,14 @@ class PrecisionChoice(str, Enum):
     int8 = "int8"
 
 
+PRECISION_HELP = (
+    "ONNX precision: fp32 (the default; the same labels as torch) or int8 (per-row int8 derived "
+    "from the same weights at load: about 2x faster on CPU, scores still independent of the "
+    "batch, about 1-1.5 % of labels differ from fp32; used only after it passes a self-check on "
+    "this CPU, else fp32 with a notice)."
+)
 PrecisionOpt = Annotated[
-    PrecisionChoice,
-    typer.Option(
-        "--precision",
-        help="ONNX precision: fp32 (the default; the same labels as torch) or int8 (per-row "
-        "int8 derived from the same weights at load: about 2x faster on CPU, scores still "
-        "independent of the batch, about 1-1.5 % of labels differ from fp32; used only after "
-        "it passes a self-check on this CPU, else fp32 with a notice).",
-    ),
+    PrecisionChoice, typer.Option("--precision", help=PRECISION_HELP)
 ]
 ThreadsOpt = Annotated[
     int | None,

@@ -14,7 +14,7 @@ import typer
 
 from crossingguard.cli.app import app
 from crossingguard.cli.errors import fail, handle_errors
-from crossingguard.cli.options import BackendChoice, PrecisionChoice
+from crossingguard.cli.options import PRECISION_HELP, BackendChoice, PrecisionChoice
 from crossingguard.limits import (
     MAX_PROMPT_CHARS,
     MAX_PROMPTS_PER_CALL,
@@ -69,9 +69,7 @@ def serve(
         PrecisionChoice,
         typer.Option(
             "--precision",
-            help="ONNX precision: fp32 (the same labels as torch) or int8 (per-row int8 from "
-            "the same weights: about 2x faster, about 1-1.5 % of labels differ; fp32 if it "
-            "fails its self-check on this CPU).",
+            help=PRECISION_HELP,
             **_env("PRECISION"),  # type: ignore[arg-type]
         ),
     ] = PrecisionChoice.fp32,
