@@ -191,3 +191,20 @@ def test_cli_precision_option_runs_the_int8_graph(
     )
     np.testing.assert_allclose(scores["int8"], expected[:, 0], atol=1e-6)
     assert scores["int8"] != scores["fp32"]
+
+
+def test_a_cached_self_check_loads_no_fp32_weights(
+    shipped_tiny: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crossingguard.inference import scorer as scorer_module
+
+    assert (
+        load_scorer(shipped_tiny, backend="onnx", precision="int8").precision == "int8"
+    )
+
+    def no_fp32(model_dir: Path) -> None:
+        raise AssertionError("fp32 weights loaded although the self-check is cached")
+
+    monkeypatch.setattr(scorer_module, "fp32_model", no_fp32)
+    again = load_scorer(shipped_tiny, backend="onnx", precision="int8")
+    assert again.precision == "int8" and again.notices == ()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -125,12 +125,14 @@ def int8_agrees(
     int8_path: Path,
     encoder: PairEncoder,
     candidate: Backend,
-    reference: Backend,
+    reference: Callable[[], Backend],
     *,
     weights: Path | None = None,
     limit: float = MAX_PROB_DIFF,
 ) -> tuple[bool, float]:
-    """Whether ``candidate`` (int8) stays within ``limit`` of ``reference`` (fp32) on the probe.
+    """Whether ``candidate`` (int8) stays within ``limit`` of ``reference()`` (fp32) on the probe.
+
+    ``reference`` is called only when the verdict is not cached (loading fp32 costs its weights).
 
     Cached per file (and ``weights``, the master copy a derived int8 graph is computed from), CPU
     and ONNX Runtime version; an unwritable cache only costs a re-check.
@@ -142,7 +144,7 @@ def int8_agrees(
         return diff <= limit, diff
     except (OSError, ValueError, KeyError, TypeError):
         pass
-    diff = probe_diff(encoder, candidate, reference)
+    diff = probe_diff(encoder, candidate, reference())
     ok = diff <= limit
     record = {
         "file": str(int8_path),

@@ -80,18 +80,29 @@ def has_onnx(model_dir: Path) -> bool:
     return bool(onnx_files(model_dir)) or (model_dir / "onnx" / GRAPH_FILE).is_file()
 
 
-def fp32_model(model_dir: Path) -> OnnxModel | None:
-    """The fp32 graph of ``model_dir``: ``onnx/model.onnx``, else the weightless graph + weights."""
+def fp32_path(model_dir: Path) -> Path | None:
+    """The fp32 graph file of ``model_dir`` (``onnx/model.onnx``, another non-int8 export, else the
+    weightless ``onnx/graph.onnx``), found without reading any weights."""
     plain = model_dir / "onnx" / FP32_FILE
     if plain.is_file():
-        return OnnxModel(plain, "fp32")
+        return plain
     others = [f for f in onnx_files(model_dir) if not is_quantized(f)]
     if others:
-        return OnnxModel(others[0], "fp32")
+        return others[0]
     graph = model_dir / "onnx" / GRAPH_FILE
-    if graph.is_file():
-        return OnnxModel(graph, "fp32", load_graph_weights(model_dir))
-    return None
+    return graph if graph.is_file() else None
+
+
+def fp32_model(model_dir: Path) -> OnnxModel | None:
+    """The fp32 graph of ``model_dir``: ``onnx/model.onnx``, else the weightless graph + weights."""
+    path = fp32_path(model_dir)
+    if path is None:
+        return None
+    if (
+        path.name == GRAPH_FILE
+    ):  # onnx_files() lists model*.onnx only, so this is the weightless one
+        return OnnxModel(path, "fp32", load_graph_weights(model_dir))
+    return OnnxModel(path, "fp32")
 
 
 def derived_int8_model(model_dir: Path) -> OnnxModel | None:

@@ -40,6 +40,7 @@ from crossingguard.inference.onnx_files import (
     derived_int8_model,
     explicit_model,
     fp32_model,
+    fp32_path,
     int8_candidates,
     is_quantized,
     onnx_files,
@@ -543,8 +544,8 @@ def _onnx_engine(
 
     if onnx_file is not None:
         return OnnxBackend(explicit_model(model_dir, onnx_file), threads=threads)
-    fp32 = fp32_model(model_dir)
     if precision == "fp32":
+        fp32 = fp32_model(model_dir)
         if fp32 is None:
             raise ModelError(
                 f"no ONNX export in {model_dir} for fp32 (expected onnx/model.onnx or onnx/graph.onnx)"
@@ -556,32 +557,42 @@ def _onnx_engine(
                 + ", export one with `crossingguard export`, or use the torch backend"
             )
         return OnnxBackend(fp32, threads=threads)
+    # The fp32 graph is the int8 file's reference, loaded only when it is needed: the self-check
+    # is cached per CPU, so a second int8 load reads no fp32 weights.
+    reference: list[Backend] = []
+
+    def fp32_backend() -> Backend:
+        if not reference:
+            fp32 = fp32_model(model_dir)
+            if fp32 is None:
+                raise ModelError(
+                    f"no ONNX export in {model_dir} runs on this CPU; use the torch backend"
+                )
+            reference.append(OnnxBackend(fp32, threads=threads))
+        return reference[0]
+
     candidates = int8_candidates(model_dir)
     derived = None if candidates else derived_int8_model(model_dir)
     if not candidates and derived is None:
-        if fp32 is None:
-            raise ModelError(
-                f"no ONNX export in {model_dir} runs on this CPU; use the torch backend"
-            )
+        backend = fp32_backend()
         notices.append(
             f"{model_dir.name}: no int8 export for this CPU ({', '.join(sorted(cpu_isa_tags()))}); "
             "using fp32"
         )
-        return OnnxBackend(fp32, threads=threads)
+        return backend
     chosen = derived if derived is not None else OnnxModel(candidates[0], "int8")
     int8 = OnnxBackend(chosen, threads=threads)
-    if fp32 is None:
+    if fp32_path(model_dir) is None:
         notices.append(
             f"{chosen.path.name}: no fp32 graph to check it against; using it unchecked"
         )
         return int8
-    reference = OnnxBackend(fp32, threads=threads)
     limit = probe_limit(int8.export_probe_diff)
     ok, diff = int8_agrees(
         chosen.path,
         encoder,
         int8,
-        reference,
+        fp32_backend,
         weights=model_dir / WEIGHTS_FILE if derived is not None else None,
         limit=limit,
     )
@@ -591,7 +602,7 @@ def _onnx_engine(
         f"{chosen.path.name} drifts from fp32 on this CPU (max probability difference "
         f"{diff:.3f} > {limit:.3f}); using fp32"
     )
-    return reference
+    return fp32_backend()
 
 
 def _onnxruntime_available() -> bool:
